@@ -10,11 +10,12 @@ unicodedata, then HTML entities are unescaped twice as simple_tokenizer's basic_
 
 Usage:
   python3 clip_reference.py --tokenizer-dir DIR --out FILE.json [--max-length 77] [--prompts LIST.json]
-writes {"tokenizer": DIR-name, "max_length": N, "bos_id", "eos_id", "pad_id",
+writes {"tokenizer": DIR (relative to the repository root), "vocab_sha256", "merges_sha256", "max_length": N, "bos_id", "eos_id", "pad_id",
         "cases": [{"prompt", "ids", "token_count", "truncated"}]} for the built-in PROMPTS
 (or for the JSON list of strings in LIST.json).
 """
 import argparse
+import hashlib
 import html
 import json
 import os
@@ -189,7 +190,13 @@ def main():
         with open(args.prompts, encoding="utf-8") as f:
             prompts = json.load(f)
     cases = [ref.encode_padded(p, args.max_length) for p in prompts]
-    doc = {"tokenizer": os.path.basename(os.path.normpath(args.tokenizer_dir)),
+    def sha256(name):
+        with open(os.path.join(args.tokenizer_dir, name), "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    repo_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    doc = {"tokenizer": os.path.relpath(os.path.abspath(args.tokenizer_dir), repo_root).replace(os.sep, "/"),
+           "vocab_sha256": sha256("vocab.json"), "merges_sha256": sha256("merges.txt"),
            "max_length": args.max_length, "bos_id": ref.bos_id, "eos_id": ref.eos_id,
            "pad_id": ref.pad_id, "cases": cases}
     with open(args.out, "w", encoding="utf-8") as f:

@@ -281,7 +281,9 @@ public sealed class ClipTokenizerTests
 
 internal sealed record ExpectedCase(string Prompt, int[] Ids, int TokenCount, bool Truncated);
 
-internal sealed record ExpectedFile(int MaxLength, int BosId, int EosId, int PadId, IReadOnlyList<ExpectedCase> Cases)
+/// <summary>Output of tools/tokenizer/clip_reference.py.</summary>
+internal sealed record ExpectedFile(string Tokenizer, string VocabSha256, string MergesSha256,
+    int MaxLength, int BosId, int EosId, int PadId, IReadOnlyList<ExpectedCase> Cases)
 {
     public static ExpectedFile Load(string path)
     {
@@ -292,7 +294,8 @@ internal sealed record ExpectedFile(int MaxLength, int BosId, int EosId, int Pad
             c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
             c.GetProperty("token_count").GetInt32(),
             c.GetProperty("truncated").GetBoolean())).ToList();
-        return new ExpectedFile(root.GetProperty("max_length").GetInt32(), root.GetProperty("bos_id").GetInt32(),
+        return new ExpectedFile(root.GetProperty("tokenizer").GetString()!, root.GetProperty("vocab_sha256").GetString()!,
+            root.GetProperty("merges_sha256").GetString()!, root.GetProperty("max_length").GetInt32(), root.GetProperty("bos_id").GetInt32(),
             root.GetProperty("eos_id").GetInt32(), root.GetProperty("pad_id").GetInt32(), cases);
     }
 }
