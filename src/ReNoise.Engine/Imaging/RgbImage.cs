@@ -1,0 +1,51 @@
+namespace ReNoise.Engine.Imaging;
+
+/// <summary>
+/// An 8-bit RGB image: <see cref="Pixels"/> holds Height x Width x 3 bytes (HWC, row-major),
+/// the layout the VAE conversion and the metrics read directly.
+/// </summary>
+public sealed class RgbImage
+{
+    public int Width { get; }
+    public int Height { get; }
+    public byte[] Pixels { get; }
+
+    /// <summary>A black image of the given size.</summary>
+    public RgbImage(int width, int height)
+        : this(width, height, new byte[CheckedLength(width, height)])
+    {
+    }
+
+    /// <summary>Wraps <paramref name="pixels"/> (not copied); its length must be width*height*3.</summary>
+    public RgbImage(int width, int height, byte[] pixels)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        long length = CheckedLength(width, height);
+        if (pixels.Length != length)
+            throw new ArgumentException($"pixel buffer has {pixels.Length} bytes; a {width}x{height} RGB image needs {length}", nameof(pixels));
+        Width = width;
+        Height = height;
+        Pixels = pixels;
+    }
+
+    /// <summary>The colour at column <paramref name="x"/>, row <paramref name="y"/>.</summary>
+    public (byte R, byte G, byte B) GetPixel(int x, int y)
+    {
+        if ((uint)x >= (uint)Width || (uint)y >= (uint)Height)
+            throw new ArgumentOutOfRangeException(nameof(x), $"({x},{y}) is outside the {Width}x{Height} image");
+        int i = (y * Width + x) * 3;
+        return (Pixels[i], Pixels[i + 1], Pixels[i + 2]);
+    }
+
+    public override string ToString() => $"RgbImage {Width}x{Height}";
+
+    private static int CheckedLength(int width, int height)
+    {
+        if (width <= 0 || height <= 0)
+            throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height} must be positive");
+        long length = 3L * width * height;
+        if (length > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(width), $"image size {width}x{height} is too large");
+        return (int)length;
+    }
+}
