@@ -129,8 +129,8 @@ public sealed class ModelFolder
     }
 
     /// <summary>
-    /// SD 2.x vs SD 1.x: first the recorded hub name, then the tokenizer's pad token
-    /// ("!" is the SD 2.x / SD-Turbo convention, spec §7), then the text width the UNet attends to.
+    /// SD 2.x vs SD 1.x: first the recorded hub name, then the tokenizer's pad token (spec §7: "!" for
+    /// SD 2.x / SD-Turbo, &lt;|endoftext|&gt; for SD 1.x), then the text width the UNet attends to.
     /// </summary>
     private static ModelFamily DetectSdFamily(string? nameOrPath, string tokenizerDirectory, int? crossAttentionDim)
     {
@@ -146,6 +146,7 @@ public sealed class ModelFolder
         var pad = (JsonConfig.ReadIfExists(Path.Combine(tokenizerDirectory, "special_tokens_map.json"))?.GetTokenContent("pad_token"))
                   ?? JsonConfig.ReadIfExists(Path.Combine(tokenizerDirectory, "tokenizer_config.json"))?.GetTokenContent("pad_token");
         if (pad == "!") return ModelFamily.Sd2;
+        if (pad == "<|endoftext|>") return ModelFamily.Sd1;
 
         return crossAttentionDim switch
         {
