@@ -82,7 +82,11 @@ internal sealed class OnnxSessionFactory
         }
         catch (OnnxRuntimeException e)
         {
-            throw new ReNoiseInputException($"{modelPath} is not a valid ONNX model ({Reason(e)})", e);
+            var reason = Reason(e);
+            // ONNX Runtime repeats the path ("Load model from <path> failed:<why>"); the message names it once.
+            var prefix = $"Load model from {modelPath} failed:";
+            if (reason.StartsWith(prefix, StringComparison.Ordinal)) reason = reason[prefix.Length..].Trim();
+            throw new ReNoiseInputException($"{modelPath} is not a valid ONNX model ({reason})", e);
         }
     }
 

@@ -92,7 +92,8 @@ internal static class Close
             var error = Math.Abs(actual[i] - expected[i]) / scale;
             if (error > worst) { worst = error; worstIndex = i; }
         }
-        Xunit.Assert.True(worst <= relative,
+        if (worst <= relative) return;
+        Xunit.Assert.Fail(
             $"{what}: element {worstIndex} differs by {worst:E2} of the reference scale {scale:G4} (allowed {relative:E0}): " +
             $"expected {expected[worstIndex]}, got {actual[worstIndex]}");
     }
