@@ -1,7 +1,7 @@
 namespace ReNoise.Engine.Models;
 
 /// <summary>One (tokenizer, text encoder) pair of a model folder; SDXL has two.</summary>
-/// <param name="TokenizerDirectory">Folder with vocab.json and merges.txt (and the special-token configs).</param>
+/// <param name="TokenizerDirectory">Folder with vocab.json, merges.txt, special_tokens_map.json (tokenizer_config.json optional).</param>
 /// <param name="TextEncoderPath">The encoder's model.onnx.</param>
 public sealed record TextEncoderFiles(string TokenizerDirectory, string TextEncoderPath);
 
@@ -160,6 +160,8 @@ public sealed class ModelFolder
     {
         var vocab = Require(root, tokenizerFolder, "vocab.json");
         Require(root, tokenizerFolder, "merges.txt");
+        // The pad token (which differs between SD 1.x and 2.x) is only stated here.
+        Require(root, tokenizerFolder, "special_tokens_map.json");
         var encoder = Require(root, encoderFolder, "model.onnx");
         return new TextEncoderFiles(Path.GetDirectoryName(vocab)!, encoder);
     }

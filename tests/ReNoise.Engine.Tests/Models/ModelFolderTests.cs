@@ -42,6 +42,7 @@ public class ModelFolderTests
     [InlineData("scheduler", "scheduler_config.json")]
     [InlineData("tokenizer", "vocab.json")]
     [InlineData("tokenizer", "merges.txt")]
+    [InlineData("tokenizer", "special_tokens_map.json")]
     [InlineData("text_encoder", "model.onnx")]
     [InlineData("unet", "model.onnx")]
     [InlineData("vae_encoder", "model.onnx")]
@@ -139,7 +140,8 @@ public class ModelFolderTests
     public void WithoutAnyHintTheFamilyIsUnknownSd()
     {
         using var copy = new TempModelCopy("tiny-sd-turbo");
-        File.Delete(copy.PathOf("tokenizer", "special_tokens_map.json"));
+        File.WriteAllText(copy.PathOf("tokenizer", "special_tokens_map.json"),
+            """{ "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>" }""");
         File.Delete(copy.PathOf("tokenizer", "tokenizer_config.json"));
 
         Assert.Equal(ModelFamily.UnknownSd, ModelFolder.Open(copy.Root).Family);
