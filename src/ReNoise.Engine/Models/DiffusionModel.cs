@@ -6,19 +6,23 @@ namespace ReNoise.Engine.Models;
 /// <summary>One (tokenizer, text encoder) pair, built on first use.</summary>
 public sealed class PromptEncoder
 {
+    private readonly DiffusionModel _owner;
     private readonly Lazy<IPromptTokenizer> _tokenizer;
     private readonly Lazy<TextEncoder> _encoder;
 
-    internal PromptEncoder(TextEncoderFiles files, Lazy<IPromptTokenizer> tokenizer, Lazy<TextEncoder> encoder)
+    internal PromptEncoder(DiffusionModel owner, TextEncoderFiles files, Lazy<IPromptTokenizer> tokenizer, Lazy<TextEncoder> encoder)
     {
+        _owner = owner;
         Files = files;
         _tokenizer = tokenizer;
         _encoder = encoder;
     }
 
     public TextEncoderFiles Files { get; }
-    public IPromptTokenizer Tokenizer => _tokenizer.Value;
-    public TextEncoder Encoder => _encoder.Value;
+    public IPromptTokenizer Tokenizer => _owner.Get(_tokenizer);
+
+    /// <summary>The encoder session, created on first access; owned (and disposed) by the model.</summary>
+    public TextEncoder Encoder => _owner.Get(_encoder);
 
     internal bool EncoderCreated => _encoder.IsValueCreated;
     internal Lazy<TextEncoder> LazyEncoder => _encoder;
@@ -44,7 +48,7 @@ public sealed class DiffusionModel : IDisposable
         _folder = folder;
         _sessions = sessions;
         _promptEncoders = folder.TextEncoders
-            .Select(files => new PromptEncoder(files,
+            .Select(files => new PromptEncoder(this, files,
                 new Lazy<IPromptTokenizer>(() => CreateTokenizer(files.TokenizerDirectory)),
                 new Lazy<TextEncoder>(() => new TextEncoder(Open(files.TextEncoderPath)))))
             .ToArray();
@@ -119,8 +123,7 @@ public sealed class DiffusionModel : IDisposable
             throw new ReNoiseInputException(
                 $"{Folder}: {Family} models need the embeddings of {_promptEncoders.Length} text encoders combined, which is not supported yet");
         var pair = _promptEncoders[0];
-        var tokens = pair.Tokenizer.Encode(prompt);
-        return Get(pair.LazyEncoder).Encode(tokens);
+        return pair.Encoder.Encode(pair.Tokenizer.Encode(prompt));
     }
 
     /// <summary>
@@ -154,7 +157,7 @@ public sealed class DiffusionModel : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (var pair in _promptEncoders)
-            if (pair.EncoderCreated) pair.Encoder.Dispose();
+            if (pair.EncoderCreated) pair.LazyEncoder.Value.Dispose();
         if (_unet.IsValueCreated) _unet.Value.Dispose();
         if (_vaeEncoder.IsValueCreated) _vaeEncoder.Value.Dispose();
         if (_vaeDecoder.IsValueCreated) _vaeDecoder.Value.Dispose();
@@ -165,7 +168,7 @@ public sealed class DiffusionModel : IDisposable
 
     private OnnxSession Open(string modelPath) => _sessions.Create(modelPath);
 
-    private T Get<T>(Lazy<T> lazy)
+    internal T Get<T>(Lazy<T> lazy)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return lazy.Value;
@@ -181,7 +184,7 @@ public sealed class DiffusionModel : IDisposable
     private IEnumerable<OnnxSession> CreatedSessions()
     {
         foreach (var pair in _promptEncoders)
-            if (pair.EncoderCreated) yield return pair.Encoder.Session;
+            if (pair.EncoderCreated) yield return pair.LazyEncoder.Value.Session;
         if (_unet.IsValueCreated) yield return _unet.Value.Session;
         if (_vaeEncoder.IsValueCreated) yield return _vaeEncoder.Value.Session;
         if (_vaeDecoder.IsValueCreated) yield return _vaeDecoder.Value.Session;

@@ -153,5 +153,6 @@ public class DiffusionModelTests
 
         Assert.Throws<ObjectDisposedException>(() => model.EncodePrompt("x"));
         Assert.Throws<ObjectDisposedException>(() => model.UNet);
+        Assert.Throws<ObjectDisposedException>(() => model.PromptEncoders[0].Encoder);
     }
 }
