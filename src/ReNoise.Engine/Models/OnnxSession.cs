@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+
+namespace ReNoise.Engine.Models;
+
+/// <summary>
+/// The one place the engine meets ONNX Runtime: an <see cref="InferenceSession"/> with the model's
+/// declared inputs and outputs (names, element types, dimensions) and a thread-safe count of the
+/// time spent inside <c>Run</c>. Created through <see cref="OnnxSessionFactory"/>, which picks the
+/// execution provider.
+/// </summary>
+public sealed class OnnxSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private long _runTicks;
+
+    internal OnnxSession(string modelPath, InferenceSession session, string executionProvider)
+    {
+        ModelPath = modelPath;
+        _session = session;
+        ExecutionProvider = executionProvider;
+        Inputs = Describe(session.InputNames, session.InputMetadata);
+        Outputs = Describe(session.OutputNames, session.OutputMetadata);
+    }
+
+    /// <summary>Opens one model on its own (tests, tools); <see cref="DiffusionModel"/> shares one factory.</summary>
+    public static OnnxSession Open(string modelPath, ModelLoadOptions? options = null) =>
+        new OnnxSessionFactory(options ?? ModelLoadOptions.Default).Create(modelPath);
+
+    public string ModelPath { get; }
+
+    /// <summary>ONNX Runtime's name of the provider the session runs on (e.g. CPUExecutionProvider).</summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>Inputs in the model's order.</summary>
+    public IReadOnlyList<OnnxTensorInfo> Inputs { get; }
+
+    /// <summary>Outputs in the model's order.</summary>
+    public IReadOnlyList<OnnxTensorInfo> Outputs { get; }
+
+    /// <summary>Wall time spent inside ONNX Runtime's Run, summed over all calls (for the manifest).</summary>
+    public TimeSpan OrtTime => TimeSpan.FromTicks(Interlocked.Read(ref _runTicks));
+
+    public OnnxTensorInfo? FindInput(string name) => Inputs.FirstOrDefault(i => i.Name == name);
+
+    public OnnxTensorInfo? FindOutput(string name) => Outputs.FirstOrDefault(o => o.Name == name);
+
+    /// <summary>Runs into caller-provided output tensors (shapes known in advance); allocates nothing per call.</summary>
+    internal void Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs,
+        IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputs)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _session.Run(_runOptions, inputNames, inputs, outputNames, outputs);
+        }
+        finally
+        {
+            Interlocked.Add(ref _runTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        }
+    }
+
+    /// <summary>Runs and lets ONNX Runtime allocate the outputs (shapes known only after the run).</summary>
+    internal IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs,
+        IReadOnlyList<string> outputNames)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return _session.Run(_runOptions, inputNames, inputs, outputNames);
+        }
+        finally
+        {
+            Interlocked.Add(ref _runTicks, Stopwatch.GetElapsedTime(started).Ticks);
+        }
+    }
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _runOptions.Dispose();
+    }
+
+    private static OnnxTensorInfo[] Describe(IReadOnlyList<string> names, IReadOnlyDictionary<string, NodeMetadata> metadata) =>
+        names.Select(name =>
+        {
+            var node = metadata[name];
+            // Non-tensor values (sequences, maps) never occur in diffusion exports; they get no element type.
+            return node.IsTensor
+                ? new OnnxTensorInfo(name, node.ElementDataType, node.Dimensions)
+                : new OnnxTensorInfo(name, default, []);
+        }).ToArray();
+}
