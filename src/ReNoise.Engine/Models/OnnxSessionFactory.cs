@@ -24,13 +24,14 @@ internal sealed class OnnxSessionFactory
             throw new ReNoiseInputException($"intra-op thread count must be 0 (automatic) or positive, got {options.IntraOpThreads}");
         if (options.ExecutionProvider == ExecutionProvider.Cpu) return;
 
-        var failure = ProbeCuda(options.CudaDeviceId);
+        var failure = CudaProbes.GetOrAdd(options.CudaDeviceId, ProbeCuda);
         if (failure is null)
             _useCuda = true;
         else if (options.ExecutionProvider == ExecutionProvider.Cuda)
             throw new ReNoiseInputException($"CUDA execution provider is not available ({failure})");
         else
-            AddWarning($"CUDA execution provider is not available, running on CPU ({failure})");
+            AddWarning($"CUDA execution provider is not available, running on CPU ({failure}); " +
+                "a GPU needs the CUDA 13 and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), or choose the CPU explicitly");
     }
 
     /// <summary>The provider sessions are created on now (CUDA can still fall back per session).</summary>
@@ -103,9 +104,17 @@ internal sealed class OnnxSessionFactory
         return new InferenceSession(modelPath, options);
     }
 
+    /// <summary>Probe results per device id: loading the provider is decided once per process.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string?> CudaProbes = new();
+
     /// <summary>Tries to load the CUDA provider; null on success, else why it failed.</summary>
     private static string? ProbeCuda(int deviceId)
     {
+        // ONNX Runtime logs the failed library load itself, in red, on stderr; the caller reports
+        // the failure as one warning instead.
+        var env = OrtEnv.Instance();
+        var level = env.EnvLogLevel;
+        env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
         try
         {
             using var options = new SessionOptions();
@@ -115,6 +124,10 @@ internal sealed class OnnxSessionFactory
         catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException)
         {
             return Reason(e);
+        }
+        finally
+        {
+            env.EnvLogLevel = level;
         }
     }
 

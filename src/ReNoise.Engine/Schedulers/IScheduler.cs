@@ -18,6 +18,9 @@ public interface IScheduler
     /// <summary>True when forward steps consume a per-step noise map (Euler ancestral, LCM).</summary>
     bool IsStochastic { get; }
 
+    /// <summary>The scheduler's configuration (betas, prediction type, spacing...).</summary>
+    SchedulerConfig Config { get; }
+
     /// <summary>alphas_cumprod table (float64, length num_train_timesteps).</summary>
     IReadOnlyList<double> AlphasCumprod { get; }
 

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ReNoise.Engine;
+using ReNoise.Engine.Imaging;
+using ReNoise.Engine.Inversion;
+using ReNoise.Engine.Models;
+
+namespace ReNoise.Cli;
+
+/// <summary>`renoise edit` and `renoise reconstruct`: denoise a stored inversion, no re-inversion.</summary>
+internal static class DenoiseCommands
+{
+    public static Command CreateEdit(TextWriter stdout)
+    {
+        var inversion = CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`");
+        var prompt = CliApp.Required<string>("--prompt", "target prompt");
+        var outDir = CliApp.Required<string>("--out", "output folder");
+        var guidance = CliApp.Optional<double?>("--guidance", "edit guidance scale; above 1 the source prompt is the negative prompt (default 1)");
+        var command = new Command("edit", "Edit an inverted image by denoising it with a new prompt.");
+        foreach (var o in new Option[] { inversion, prompt, outDir, guidance }) command.Options.Add(o);
+        command.SetAction(p => Run(stdout, "edit", p.GetValue(inversion)!, p.GetValue(prompt), p.GetValue(outDir)!, p.GetValue(guidance) ?? 1.0));
+        return command;
+    }
+
+    public static Command CreateReconstruct(TextWriter stdout)
+    {
+        var inversion = CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`");
+        var outDir = CliApp.Required<string>("--out", "output folder");
+        var command = new Command("reconstruct", "Denoise an inverted image with its source prompt and compare with the input.");
+        foreach (var o in new Option[] { inversion, outDir }) command.Options.Add(o);
+        command.SetAction(p => Run(stdout, "reconstruct", p.GetValue(inversion)!, null, p.GetValue(outDir)!, 1.0));
+        return command;
+    }
+
+    private static int Run(TextWriter stdout, string commandName, string inversionFolder, string? editPrompt, string outDir, double guidance)
+    {
+        var clock = Stopwatch.StartNew();
+        StoredInversion stored = InversionFolder.Read(inversionFolder);
+        bool reconstruct = editPrompt is null;
+        string prompt = editPrompt ?? stored.SourcePrompt;
+
+        using var model = DiffusionModel.Load(stored.Manifest.Model.Path);
+        var pipeline = new InversionPipeline(model);
+        DenoiseResult result = pipeline.Denoise(stored, prompt, guidance);
+
+        double? psnr = null, ssim = null;
+        var warnings = new List<string>(model.Warnings);
+        if (result.PromptTruncated) warnings.Add("the prompt is longer than the text encoder's 77 tokens and was truncated");
+        if (reconstruct)
+        {
+            string inputPath = Path.Combine(stored.Folder, InversionFolder.InputFile);
+            if (File.Exists(inputPath))
+            {
+                var input = ImageFiles.LoadRgb(inputPath);
+                psnr = ImageMetrics.Psnr(input, result.Image);
+                ssim = ImageMetrics.Ssim(input, result.Image);
+            }
+            else
+            {
+                warnings.Add($"{inputPath} is missing, so PSNR and SSIM are not reported");
+            }
+        }
+
+        using var staged = new StagedFolder(outDir);
+        string imageFile = reconstruct ? InversionFolder.ReconstructionFile : InversionFolder.EditedFile;
+        ImageFiles.SavePng(result.Image, Path.Combine(staged.WorkingPath, imageFile));
+        var manifest = new DenoiseManifest
+        {
+            Command = commandName,
+            Inversion = Path.GetFullPath(inversionFolder),
+            Model = CliApp.Describe(model),
+            Prompt = prompt,
+            SourcePrompt = stored.SourcePrompt,
+            PromptTruncated = result.PromptTruncated,
+            Guidance = guidance,
+            Scheduler = stored.Scheduler,
+            Timesteps = stored.Manifest.Timesteps.Skip(stored.StartIndex).ToArray(),
+            Nfe = result.Nfe,
+            Psnr = psnr,
+            Ssim = ssim,
+            TotalMs = CliApp.Ms(clock.Elapsed),
+            OnnxRuntimeMs = CliApp.Ms(model.OrtTime),
+            Warnings = warnings.ToArray(),
+            Files = [imageFile, InversionFolder.ManifestFile],
+        };
+        InversionFolder.WriteManifest(staged.WorkingPath, manifest);
+        staged.Commit();
+
+        CliApp.PrintWarnings(stdout, warnings);
+        stdout.WriteLine(reconstruct
+            ? $"reconstructed {inversionFolder} into {outDir}: psnr {psnr:F2} dB  ssim {ssim:F4}  nfe {result.Nfe}"
+            : $"edited {inversionFolder} with \"{prompt}\" into {outDir}: nfe {result.Nfe}");
+        return 0;
+    }
+}

@@ -1,0 +1,254 @@
+using System.Numerics.Tensors;
+using ReNoise.Engine.Models;
+using ReNoise.Engine.Schedulers;
+using ReNoise.Engine.Tensors;
+
+namespace ReNoise.Engine.Inversion;
+
+/// <summary>Where the inverter is, reported after every model call.</summary>
+/// <param name="Step">1-based inversion step (lowest noise first).</param>
+/// <param name="StepCount">Steps inverted.</param>
+/// <param name="Iteration">Renoise iteration of the step, 0..Iterations (the correction call reports Iterations + 1).</param>
+/// <param name="Iterations">R_t of the step.</param>
+/// <param name="Nfe">Model calls so far.</param>
+/// <param name="Timestep">The timestep being inverted to.</param>
+public readonly record struct InversionProgress(int Step, int StepCount, int Iteration, int Iterations, int Nfe, int Timestep);
+
+/// <summary>What one inversion needs besides the model and the scheduler.</summary>
+public sealed class InversionInputs
+{
+    /// <summary>z0: the encoded image latent, scaled.</summary>
+    public required float[] CleanLatent { get; init; }
+
+    /// <summary>n_f: the forward-noise draw of this inversion (KL target for SDXL pipelines).</summary>
+    public required float[] ForwardNoise { get; init; }
+
+    /// <summary>
+    /// One noise map per inverted step in sampling order (map k belongs to step index StartIndex + k);
+    /// empty for deterministic schedulers. Noise correction updates them in place.
+    /// </summary>
+    public required float[][] StepNoise { get; init; }
+
+    public required PromptEmbeddings Prompt { get; init; }
+
+    /// <summary>Unconditional embeddings, used when the inversion guidance is above 1.</summary>
+    public PromptEmbeddings? Negative { get; init; }
+
+    /// <summary>
+    /// True: the KL target is predicted at add_noise(z0, n_f, t) (SDXL pipelines);
+    /// false: at z0 itself (the reference's SD 1.x/2.x pipelines replace add_noise by the identity).
+    /// </summary>
+    public bool ForwardNoisedKlTarget { get; init; }
+
+    /// <summary>First step index of the descending schedule that is inverted (from the strength).</summary>
+    public int StartIndex { get; init; }
+}
+
+/// <summary>The inversion's result: the inverted latent, its path and its per-step noise.</summary>
+public sealed class InversionTrace
+{
+    public required float[] Latent { get; init; }
+
+    /// <summary>z0, then the latent after each inversion step (K + 1 entries, lowest noise first).</summary>
+    public required IReadOnlyList<float[]> Trajectory { get; init; }
+
+    /// <summary>The (corrected) noise maps, sampling order; the same arrays as <see cref="InversionInputs.StepNoise"/>.</summary>
+    public required float[][] NoiseMaps { get; init; }
+
+    /// <summary>Per inversion step (lowest noise first): ||z^(k) - z^(k-1)|| / ||z^(k)|| for k = 1..R_t.</summary>
+    public required IReadOnlyList<float[]> Residuals { get; init; }
+
+    /// <summary>Timestep of each inversion step, lowest noise first.</summary>
+    public required IReadOnlyList<int> InvertedTimesteps { get; init; }
+
+    public required int Nfe { get; init; }
+}
+
+/// <summary>
+/// The ReNoise loop of spec §5: for each timestep of the ascending schedule, iterate the noise
+/// prediction at the current guess (renoising), average a window of predictions, regularize them,
+/// and for stochastic samplers correct the step's noise map. Also runs the sampler forward
+/// (spec §9) for reconstruction and editing.
+/// </summary>
+public sealed class ReNoiseInverter
+{
+    private readonly IScheduler _scheduler;
+    private readonly INoisePredictor _unet;
+    private readonly LatentShape _shape;
+    private readonly ReNoiseOptions _options;
+
+    public ReNoiseInverter(IScheduler scheduler, INoisePredictor unet, LatentShape shape, ReNoiseOptions options)
+    {
+        options.Validate();
+        _scheduler = scheduler;
+        _unet = unet;
+        _shape = shape;
+        _options = options;
+    }
+
+    public InversionTrace Invert(InversionInputs inputs, Action<InversionProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        int n = _shape.Length;
+        int stepCount = _scheduler.Timesteps.Count - inputs.StartIndex;
+        if (inputs.CleanLatent.Length != n) throw new ArgumentException("z0 does not match the latent shape");
+        if (_scheduler.IsStochastic && inputs.StepNoise.Length != stepCount)
+            throw new ArgumentException($"{stepCount} step noise maps are needed, got {inputs.StepNoise.Length}");
+
+        var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, inputs.Prompt, inputs.Negative, _options.InversionGuidance);
+        var regularizer = _options.RegularizationSteps > 0
+            ? new NoiseRegularizer(new RegularizationOptions(_options.LambdaAc, _options.LambdaKl, _options.RegularizationSteps, _options.AcRolls),
+                _shape, new SeededRandom(_options.Seed))
+            : null;
+        var step = new StepBuffers(n);
+        var trajectory = new List<float[]>(stepCount + 1) { (float[])inputs.CleanLatent.Clone() };
+        var residuals = new List<float[]>(stepCount);
+        var timesteps = new List<int>(stepCount);
+
+        // Ascending: the lowest-noise step (last index of the descending schedule) first.
+        float[] zt = trajectory[0];
+        for (int index = _scheduler.Timesteps.Count - 1, stepNumber = 1; index >= inputs.StartIndex; index--, stepNumber++)
+        {
+            Span<float> noise = _scheduler.IsStochastic ? inputs.StepNoise[index - inputs.StartIndex] : Span<float>.Empty;
+            var report = new ProgressReporter(progress, stepNumber, stepCount, _scheduler.Timesteps[index], eps);
+            float[] next = new float[n];
+            residuals.Add(InvertStep(index, zt, noise, inputs, eps, regularizer, step, next, report, cancellation));
+            timesteps.Add(_scheduler.Timesteps[index]);
+            trajectory.Add(next);
+            zt = next;
+        }
+
+        return new InversionTrace
+        {
+            Latent = zt,
+            Trajectory = trajectory,
+            NoiseMaps = inputs.StepNoise,
+            Residuals = residuals,
+            InvertedTimesteps = timesteps,
+            Nfe = eps.Nfe,
+        };
+    }
+
+    /// <summary>
+    /// One inversion step (spec §5): from the known z_t to z_{t+1} at step <paramref name="index"/>.
+    /// Returns the convergence residual of each renoise iteration.
+    /// </summary>
+    private float[] InvertStep(int index, ReadOnlySpan<float> zt, Span<float> noise, InversionInputs inputs,
+        GuidedNoisePredictor eps, NoiseRegularizer? regularizer, StepBuffers b, Span<float> zNext,
+        ProgressReporter report, CancellationToken cancellation)
+    {
+        int t = _scheduler.Timesteps[index];
+        AveragingWindow window = _options.WindowFor(t);
+        int renoiseSteps = _options.RenoiseStepsFor(t);
+        var residuals = new float[renoiseSteps];
+
+        if (regularizer is not null)
+        {
+            if (inputs.ForwardNoisedKlTarget) _scheduler.AddNoise(inputs.CleanLatent, inputs.ForwardNoise, index, b.ForwardNoised);
+            else inputs.CleanLatent.CopyTo(b.ForwardNoised, 0);
+        }
+
+        zt.CopyTo(b.Guess);
+        int averaged = 0;
+        for (int i = 0; i <= renoiseSteps; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            if (regularizer is not null && i == 0)
+                eps.PredictPair(b.ForwardNoised, b.Guess, index, b.OptimalEps, b.Eps); // e_opt and e, one batched call
+            else
+                eps.Predict(b.Guess, index, b.Eps);
+
+            if (window.Contains(i)) RunningMean(b.Average, b.Eps, averaged++); // before regularization
+            if (i >= window.Start || (!_options.Averaging && i > 0))
+                regularizer?.Regularize(b.Eps, b.OptimalEps);
+
+            b.Guess.CopyTo(b.Previous, 0);
+            _scheduler.InverseStep(zt, b.Eps, noise, index, b.Guess);
+            if (i > 0) residuals[i - 1] = RelativeChange(b.Guess, b.Previous);
+            report.Iteration(i, renoiseSteps);
+        }
+
+        if (_options.Averaging && averaged > 0)
+        {
+            regularizer?.Regularize(b.Average, b.OptimalEps);
+            _scheduler.InverseStep(zt, b.Average, noise, index, b.Guess);
+        }
+
+        if (_options.NoiseCorrection != NoiseCorrectionMode.Off && _scheduler.IsStochastic)
+        {
+            // The reference makes this call whenever correction is on (spec §5 counts it at every
+            // step), even where the step adds no noise and the map is left as it is.
+            cancellation.ThrowIfCancellationRequested();
+            eps.Predict(b.Guess, index, b.Eps);
+            NoiseCorrection.Apply(_options.NoiseCorrection, _scheduler, index, b.Guess, b.Eps, zt, noise, b.Scratch);
+            report.Iteration(renoiseSteps + 1, renoiseSteps);
+        }
+
+        if (!TensorPrimitives.IsFiniteAll<float>(b.Guess))
+            throw new InversionDivergedException(
+                $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps");
+        b.Guess.CopyTo(zNext);
+        return residuals;
+    }
+
+    /// <summary>
+    /// Runs the sampler forward (spec §9) from <paramref name="latent"/> over the steps from
+    /// <paramref name="startIndex"/> on, reusing the stored noise maps, and returns the final latent.
+    /// </summary>
+    public float[] Denoise(ReadOnlySpan<float> latent, int startIndex, IReadOnlyList<float[]> noiseMaps,
+        PromptEmbeddings prompt, PromptEmbeddings? negative, double guidance,
+        Action<int, int>? progress = null, CancellationToken cancellation = default)
+    {
+        int n = _shape.Length;
+        int count = _scheduler.Timesteps.Count;
+        if (_scheduler.IsStochastic && noiseMaps.Count != count - startIndex)
+            throw new ArgumentException($"{count - startIndex} noise maps are needed, got {noiseMaps.Count}");
+        var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, prompt, negative, guidance);
+        float[] x = latent.ToArray(), next = new float[n], e = new float[n];
+        for (int index = startIndex; index < count; index++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            eps.Predict(x, index, e);
+            ReadOnlySpan<float> noise = _scheduler.IsStochastic ? noiseMaps[index - startIndex] : ReadOnlySpan<float>.Empty;
+            _scheduler.Step(x, e, noise, index, next);
+            (x, next) = (next, x);
+            progress?.Invoke(index - startIndex + 1, count - startIndex);
+        }
+        return x;
+    }
+
+    /// <summary>avg = j/(j+1) avg + e/(j+1) for the j-th averaged prediction (the reference's running mean).</summary>
+    private static void RunningMean(Span<float> average, ReadOnlySpan<float> e, int j)
+    {
+        if (j == 0)
+        {
+            e.CopyTo(average);
+            return;
+        }
+        TensorPrimitives.Multiply(average, j / (float)(j + 1), average);
+        TensorPrimitives.MultiplyAdd(e, 1f / (j + 1), average, average);
+    }
+
+    private static float RelativeChange(ReadOnlySpan<float> current, ReadOnlySpan<float> previous)
+    {
+        float norm = TensorPrimitives.Norm(current);
+        return norm > 0 ? TensorPrimitives.Distance(current, previous) / norm : 0f;
+    }
+
+    /// <summary>Scratch latents of one step, allocated once per inversion.</summary>
+    private sealed class StepBuffers(int n)
+    {
+        public readonly float[] Guess = new float[n];
+        public readonly float[] Previous = new float[n];
+        public readonly float[] Eps = new float[n];
+        public readonly float[] OptimalEps = new float[n];
+        public readonly float[] Average = new float[n];
+        public readonly float[] ForwardNoised = new float[n];
+        public readonly float[] Scratch = new float[n];
+    }
+
+    private readonly struct ProgressReporter(Action<InversionProgress>? sink, int step, int stepCount, int timestep, GuidedNoisePredictor eps)
+    {
+        public void Iteration(int iteration, int iterations) =>
+            sink?.Invoke(new InversionProgress(step, stepCount, iteration, iterations, eps.Nfe, timestep));
+    }
+}
