@@ -3,9 +3,7 @@ namespace ReNoise.Engine.Tests.Models;
 /// <summary>Finds the committed fixtures by walking up from the test binaries to the folder holding ReNoise.sln.</summary>
 internal static class FixturePaths
 {
-    private static readonly Lazy<string> Root = new(FindRepoRoot);
-
-    public static string RepoRoot => Root.Value;
+    public static string RepoRoot => TestPaths.RepoRoot;
 
     /// <summary>tests/fixtures/models/&lt;name&gt;.</summary>
     public static string Model(string name) => Path.Combine(RepoRoot, "tests", "fixtures", "models", name);
@@ -16,15 +14,6 @@ internal static class FixturePaths
     /// <summary>Derived test models of this folder (see Data/make_variants.py).</summary>
     public static string TestData(string file) =>
         Path.Combine(RepoRoot, "tests", "ReNoise.Engine.Tests", "Models", "Data", file);
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "ReNoise.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException($"no ReNoise.sln above {AppContext.BaseDirectory}");
-    }
 }
 
 /// <summary>A throwaway copy of a fixture model (without its reference data) that a test may damage.</summary>
