@@ -1,10 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
-using ReNoise.Engine.Imaging;
-using ReNoise.Engine.Inversion;
-using ReNoise.Engine.IO;
 using ReNoise.Engine.Models;
 
 namespace ReNoise.Cli;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using ReNoise.Engine;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
