@@ -1,0 +1,423 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+using ReNoise.Data.Entities;
+
+namespace ReNoise.Data;
+
+/// <summary>
+/// The gallery's data access. Every query about a person's items takes their owner id (the
+/// <see cref="UserSession"/> id) and treats another owner's rows exactly like missing ones: null,
+/// false or an empty list, so callers answer 404 without learning that the row exists.
+/// The only unscoped operations are <see cref="ResolveShareLinkAsync"/> (the token is the
+/// credential) and the start-up job housekeeping (<see cref="MarkInterruptedJobsFailedAsync"/>,
+/// <see cref="ListQueuedJobsAsync"/>).
+/// </summary>
+/// <remarks>
+/// Reads are no-tracking and added entities are detached after saving, so a long-lived scope
+/// (a Blazor circuit) does not accumulate blobs. Like its DbContext, one instance must not be
+/// used by two operations at once.
+/// </remarks>
+public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
+{
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    // ---- Sessions ----
+
+    /// <summary>
+    /// Returns <paramref name="sessionId"/> after touching its LastSeenAt when that session exists;
+    /// otherwise creates a session with a fresh server-generated id (an unknown id from a cookie is
+    /// not adopted) and returns the new id.
+    /// </summary>
+    public async Task<Guid> GetOrCreateSessionAsync(Guid? sessionId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        if (sessionId is Guid id)
+        {
+            int touched = await db.Sessions.Where(s => s.Id == id)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
+            if (touched == 1) return id;
+        }
+
+        var session = new UserSession { Id = Guid.NewGuid(), CreatedAt = now, LastSeenAt = now };
+        await AddAndDetachAsync(session, cancellationToken);
+        return session.Id;
+    }
+
+    // ---- Inversions ----
+
+    /// <summary>The owner's inversions as summaries; no blob but the thumbnail is read.</summary>
+    public async Task<IReadOnlyList<InversionSummary>> ListInversionsAsync(
+        Guid ownerId, InversionSort sort = InversionSort.Newest, CancellationToken cancellationToken = default)
+        => await InversionSummaries(ownerId, sort).ToListAsync(cancellationToken);
+
+    /// <summary>The query behind <see cref="ListInversionsAsync"/>, exposed so its SQL can be inspected.</summary>
+    internal IQueryable<InversionSummary> InversionSummaries(Guid ownerId, InversionSort sort)
+    {
+        var owned = db.Inversions.AsNoTracking().Where(i => i.OwnerId == ownerId);
+        var ordered = sort switch
+        {
+            InversionSort.Newest => owned.OrderByDescending(i => i.CreatedAt),
+            InversionSort.Oldest => owned.OrderBy(i => i.CreatedAt),
+            // SQLite sorts NULL lowest, so descending puts inversions without a PSNR last.
+            InversionSort.Psnr => owned.OrderByDescending(i => i.Psnr).ThenByDescending(i => i.CreatedAt),
+            InversionSort.Prompt => owned.OrderBy(i => EF.Functions.Collate(i.Prompt, "NOCASE")).ThenByDescending(i => i.CreatedAt),
+            _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
+        };
+        return ordered.ThenBy(i => i.Id).Select(i => new InversionSummary(
+            i.Id, i.Prompt, i.ModelName, i.SchedulerName, i.CreatedAt, i.Psnr, i.Ssim, i.Nfe, i.Width, i.Height, i.ThumbnailPng));
+    }
+
+    /// <summary>The whole inversion, blobs included; null when it is not the owner's.</summary>
+    public Task<Inversion?> GetInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
+        => db.Inversions.AsNoTracking()
+            .FirstOrDefaultAsync(i => i.Id == inversionId && i.OwnerId == ownerId, cancellationToken);
+
+    /// <summary>One image column of an inversion (for an image endpoint); null when it is not the owner's.</summary>
+    public Task<byte[]?> GetInversionImageAsync(
+        Guid ownerId, Guid inversionId, InversionImage image, CancellationToken cancellationToken = default)
+    {
+        var owned = db.Inversions.AsNoTracking().Where(i => i.Id == inversionId && i.OwnerId == ownerId);
+        var column = image switch
+        {
+            InversionImage.Input => owned.Select(i => i.InputPng),
+            InversionImage.Reconstruction => owned.Select(i => i.ReconstructionPng),
+            InversionImage.Thumbnail => owned.Select(i => i.ThumbnailPng),
+            _ => throw new ArgumentOutOfRangeException(nameof(image), image, null),
+        };
+        return column.FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores an inversion for <paramref name="ownerId"/> (an existing session). Sets OwnerId and
+    /// CreatedAt, and Id when empty; returns the id. Each float blob must match its shape string.
+    /// </summary>
+    public async Task<Guid> AddInversionAsync(Guid ownerId, Inversion inversion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inversion);
+        RequireShape(inversion.Latent, inversion.LatentShape, nameof(Inversion.Latent));
+        if (inversion.CleanLatent.Length > 0)
+            RequireShape(inversion.CleanLatent, inversion.LatentShape, nameof(Inversion.CleanLatent));
+        RequireShape(inversion.NoiseMaps, inversion.NoiseShape, nameof(Inversion.NoiseMaps));
+
+        inversion.OwnerId = ownerId;
+        if (inversion.Id == Guid.Empty) inversion.Id = Guid.NewGuid();
+        inversion.CreatedAt = Now;
+        await AddAndDetachAsync(inversion, cancellationToken);
+        return inversion.Id;
+    }
+
+    /// <summary>Deletes the inversion with its edits and share links; false when it is not the owner's.</summary>
+    public async Task<bool> DeleteInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
+        => await db.Inversions.Where(i => i.Id == inversionId && i.OwnerId == ownerId)
+            .ExecuteDeleteAsync(cancellationToken) == 1;
+
+    // ---- Edits ----
+
+    /// <summary>Edits of one of the owner's inversions, oldest first; empty when the inversion is not the owner's.</summary>
+    public async Task<IReadOnlyList<EditSummary>> ListEditsAsync(
+        Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
+        => await db.Edits.AsNoTracking()
+            .Where(e => e.InversionId == inversionId && e.OwnerId == ownerId)
+            .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
+            .Select(e => new EditSummary(e.Id, e.InversionId, e.CreatedAt, e.Prompt, e.Guidance, e.Nfe, e.DurationMs))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>The edit with its image; null when it is not the owner's.</summary>
+    public Task<Edit?> GetEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
+        => db.Edits.AsNoTracking().FirstOrDefaultAsync(e => e.Id == editId && e.OwnerId == ownerId, cancellationToken);
+
+    /// <summary>
+    /// Stores an edit of <c>edit.InversionId</c>; null (nothing stored) when that inversion is not
+    /// the owner's. Sets OwnerId and CreatedAt, and Id when empty.
+    /// </summary>
+    public async Task<Guid?> AddEditAsync(Guid ownerId, Edit edit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        if (!await OwnsInversionAsync(ownerId, edit.InversionId, cancellationToken)) return null;
+
+        edit.OwnerId = ownerId;
+        if (edit.Id == Guid.Empty) edit.Id = Guid.NewGuid();
+        edit.CreatedAt = Now;
+        await AddAndDetachAsync(edit, cancellationToken);
+        return edit.Id;
+    }
+
+    /// <summary>Deletes the edit and its share links; false when it is not the owner's.</summary>
+    public async Task<bool> DeleteEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
+        => await db.Edits.Where(e => e.Id == editId && e.OwnerId == ownerId)
+            .ExecuteDeleteAsync(cancellationToken) == 1;
+
+    // ---- Share links ----
+
+    /// <summary>
+    /// Creates a link to the owner's inversion, or to one of its edits; returns the token, or null
+    /// when the inversion (or the edit, or the edit's belonging to that inversion) is not the owner's.
+    /// </summary>
+    public async Task<string?> CreateShareLinkAsync(
+        Guid ownerId, Guid inversionId, Guid? editId = null, CancellationToken cancellationToken = default)
+    {
+        if (!await OwnsInversionAsync(ownerId, inversionId, cancellationToken)) return null;
+        if (editId is Guid e && !await db.Edits.AnyAsync(
+                x => x.Id == e && x.InversionId == inversionId && x.OwnerId == ownerId, cancellationToken))
+            return null;
+
+        var link = new ShareLink
+        {
+            Id = Guid.NewGuid(),
+            Token = ShareTokens.Create(),
+            OwnerId = ownerId,
+            InversionId = inversionId,
+            EditId = editId,
+            CreatedAt = Now,
+        };
+        await AddAndDetachAsync(link, cancellationToken);
+        return link.Token;
+    }
+
+    /// <summary>
+    /// Revokes the owner's link. True when the owner has that link (revoked now or before);
+    /// false when the token is unknown or another owner's.
+    /// </summary>
+    public async Task<bool> RevokeShareLinkAsync(Guid ownerId, string token, CancellationToken cancellationToken = default)
+    {
+        if (!ShareTokens.IsWellFormed(token)) return false;
+        var now = Now;
+        var owned = db.ShareLinks.Where(l => l.Token == token && l.OwnerId == ownerId);
+        if (await owned.Where(l => l.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.RevokedAt, now), cancellationToken) == 1)
+            return true;
+        return await owned.AnyAsync(cancellationToken);
+    }
+
+    /// <summary>The owner's links to one inversion (and its edits), newest first, revoked ones included.</summary>
+    public async Task<IReadOnlyList<ShareLinkInfo>> ListShareLinksAsync(
+        Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
+        => await db.ShareLinks.AsNoTracking()
+            .Where(l => l.InversionId == inversionId && l.OwnerId == ownerId)
+            .OrderByDescending(l => l.CreatedAt).ThenBy(l => l.Id)
+            .Select(l => new ShareLinkInfo(l.Token, l.InversionId, l.EditId, l.CreatedAt, l.RevokedAt))
+            .ToListAsync(cancellationToken);
+
+    /// <summary>What a public link shows; null when the token is unknown or revoked.</summary>
+    public async Task<SharedInversionView?> ResolveShareLinkAsync(string token, CancellationToken cancellationToken = default)
+    {
+        if (!ShareTokens.IsWellFormed(token)) return null;
+        var found = await (
+                from l in db.ShareLinks.AsNoTracking()
+                where l.Token == token && l.RevokedAt == null
+                join i in db.Inversions.AsNoTracking() on l.InversionId equals i.Id
+                select new
+                {
+                    l.EditId,
+                    View = new SharedInversionView(
+                        l.Token, i.CreatedAt, i.Prompt, i.ModelName, i.ModelFamily, i.SchedulerName, i.ParametersJson,
+                        i.Width, i.Height, i.Psnr, i.Ssim, i.Nfe, i.InputPng, i.ReconstructionPng, null),
+                })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (found is null) return null;
+        if (found.EditId is not Guid editId) return found.View;
+
+        var edit = await db.Edits.AsNoTracking()
+            .Where(e => e.Id == editId)
+            .Select(e => new SharedEditView(e.CreatedAt, e.Prompt, e.Guidance, e.ImagePng))
+            .FirstOrDefaultAsync(cancellationToken);
+        // The link row cascades away with its edit, so a missing edit means it was deleted just now.
+        return edit is null ? null : found.View with { Edit = edit };
+    }
+
+    // ---- Jobs ----
+
+    /// <summary>Queues an inversion of the uploaded file <paramref name="inputImage"/>; returns the job id.</summary>
+    public async Task<Guid> EnqueueInvertJobAsync(
+        Guid ownerId, string requestJson, byte[] inputImage, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requestJson);
+        ArgumentNullException.ThrowIfNull(inputImage);
+        var job = NewJob(ownerId, JobKind.Invert, requestJson);
+        job.InputImage = inputImage;
+        await AddAndDetachAsync(job, cancellationToken);
+        return job.Id;
+    }
+
+    /// <summary>Queues an edit of the owner's inversion; null (nothing queued) when the inversion is not the owner's.</summary>
+    public async Task<Guid?> EnqueueEditJobAsync(
+        Guid ownerId, Guid inversionId, string requestJson, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requestJson);
+        if (!await OwnsInversionAsync(ownerId, inversionId, cancellationToken)) return null;
+        var job = NewJob(ownerId, JobKind.Edit, requestJson);
+        job.InversionId = inversionId;
+        await AddAndDetachAsync(job, cancellationToken);
+        return job.Id;
+    }
+
+    public Task<JobInfo?> GetJobAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+        => db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
+            .Select(ToJobInfo).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The uploaded file of an invert job; null when not the owner's job or it has none.</summary>
+    public Task<byte[]?> GetJobInputImageAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+        => db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
+            .Select(j => j.InputImage).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The owner's queued and running jobs, oldest first.</summary>
+    public async Task<IReadOnlyList<JobInfo>> ListActiveJobsAsync(Guid ownerId, CancellationToken cancellationToken = default)
+        => await db.Jobs.AsNoTracking()
+            .Where(j => j.OwnerId == ownerId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Select(ToJobInfo).ToListAsync(cancellationToken);
+
+    /// <summary>The owner's latest jobs in any state, newest first (e.g. to show why one failed).</summary>
+    public async Task<IReadOnlyList<JobInfo>> ListRecentJobsAsync(
+        Guid ownerId, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return await db.Jobs.AsNoTracking()
+            .Where(j => j.OwnerId == ownerId)
+            .OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Take(limit)
+            .Select(ToJobInfo).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Queued → Running. False when the job is not the owner's or no longer queued (cancelled
+    /// meanwhile): the worker must then skip it. The conditional update makes this the claim.
+    /// </summary>
+    public async Task<bool> MarkJobRunningAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        return await Owned(ownerId, jobId, JobStatus.Queued).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Running)
+            .SetProperty(j => j.StartedAt, now)
+            .SetProperty(j => j.Progress, 0.0), cancellationToken) == 1;
+    }
+
+    /// <summary>Records progress (0..1) of a running job; false when it is not running (e.g. cancelled).</summary>
+    public async Task<bool> UpdateJobProgressAsync(
+        Guid ownerId, Guid jobId, double progress, string? progressText = null, CancellationToken cancellationToken = default)
+    {
+        if (!double.IsFinite(progress)) throw new ArgumentOutOfRangeException(nameof(progress), progress, "Progress must be finite.");
+        progress = Math.Clamp(progress, 0.0, 1.0);
+        return await Owned(ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Progress, progress)
+            .SetProperty(j => j.ProgressText, progressText), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Running → Done with its result (<paramref name="inversionId"/> for an invert job,
+    /// <paramref name="editId"/> for an edit job; a null leaves the column as it was).
+    /// False when the job is not running any more (cancelled): the caller may then delete the result.
+    /// </summary>
+    public async Task<bool> MarkJobDoneAsync(
+        Guid ownerId, Guid jobId, Guid? inversionId = null, Guid? editId = null, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        return await Owned(ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s =>
+        {
+            s.SetProperty(j => j.Status, JobStatus.Done)
+             .SetProperty(j => j.FinishedAt, now)
+             .SetProperty(j => j.Progress, 1.0);
+            if (inversionId is Guid i) s.SetProperty(j => j.InversionId, i);
+            if (editId is Guid e) s.SetProperty(j => j.EditId, e);
+        }, cancellationToken) == 1;
+    }
+
+    /// <summary>Queued or Running → Failed with <paramref name="error"/>; false when already finished or not the owner's.</summary>
+    public async Task<bool> MarkJobFailedAsync(Guid ownerId, Guid jobId, string error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var now = Now;
+        return await Owned(ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Failed)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.Error, error), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Queued or Running → Cancelled; false when already finished or not the owner's. Stopping a
+    /// running computation is the worker's business (its CancellationToken); this records the outcome.
+    /// </summary>
+    public async Task<bool> MarkJobCancelledAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        return await Owned(ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Cancelled)
+            .SetProperty(j => j.FinishedAt, now), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Start-up housekeeping, before the worker runs: jobs left Running by a previous process
+    /// become Failed with <paramref name="reason"/>. Queued jobs are left queued (nothing else is
+    /// lost); the worker picks them up again from <see cref="ListQueuedJobsAsync"/>. Returns how
+    /// many jobs were failed.
+    /// </summary>
+    public async Task<int> MarkInterruptedJobsFailedAsync(string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        var now = Now;
+        return await db.Jobs.Where(j => j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Failed)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.Error, reason), cancellationToken);
+    }
+
+    /// <summary>All owners' queued jobs, oldest first: what the worker re-dispatches after a restart.</summary>
+    public async Task<IReadOnlyList<JobInfo>> ListQueuedJobsAsync(CancellationToken cancellationToken = default)
+        => await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.Queued)
+            .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Select(ToJobInfo).ToListAsync(cancellationToken);
+
+    // ---- helpers ----
+
+    private static readonly Expression<Func<Job, JobInfo>> ToJobInfo = j => new JobInfo(
+        j.Id, j.OwnerId, j.Kind, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error, j.RequestJson,
+        j.InversionId, j.EditId, j.Progress, j.ProgressText);
+
+    private Job NewJob(Guid ownerId, JobKind kind, string requestJson) => new()
+    {
+        Id = Guid.NewGuid(),
+        OwnerId = ownerId,
+        Kind = kind,
+        Status = JobStatus.Queued,
+        CreatedAt = Now,
+        RequestJson = requestJson,
+    };
+
+    private IQueryable<Job> Owned(Guid ownerId, Guid jobId, params JobStatus[] statuses)
+        => db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId && statuses.Contains(j.Status));
+
+    private Task<bool> OwnsInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken)
+        => db.Inversions.AnyAsync(i => i.Id == inversionId && i.OwnerId == ownerId, cancellationToken);
+
+    private async Task AddAndDetachAsync<T>(T entity, CancellationToken cancellationToken) where T : class
+    {
+        var entry = db.Add(entity);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            // Keep the (possibly circuit-long) context empty: the caller holds the object if it needs it.
+            entry.State = EntityState.Detached;
+        }
+    }
+
+    private static void RequireShape(byte[] blob, string shape, string name)
+    {
+        ArgumentNullException.ThrowIfNull(blob, name);
+        ArgumentNullException.ThrowIfNull(shape, name + "Shape");
+        bool matches;
+        try
+        {
+            matches = FloatBlob.Matches(blob, shape);
+        }
+        catch (FormatException ex)
+        {
+            throw new ArgumentException($"{name}: {ex.Message}", name, ex);
+        }
+        if (!matches)
+            throw new ArgumentException($"{name} has {blob.Length} bytes, which is not float32 data of shape '{shape}'.", name);
+    }
+}

@@ -1,0 +1,256 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ReNoise.Data.Migrations
+{
+    /// <inheritdoc />
+    public partial class InitialCreate : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Sessions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Sessions", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Inversions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    OwnerId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ModelName = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelPath = table.Column<string>(type: "TEXT", nullable: false),
+                    ModelFamily = table.Column<string>(type: "TEXT", nullable: false),
+                    Prompt = table.Column<string>(type: "TEXT", nullable: false),
+                    SchedulerName = table.Column<string>(type: "TEXT", nullable: false),
+                    ParametersJson = table.Column<string>(type: "TEXT", nullable: false),
+                    TimestepsJson = table.Column<string>(type: "TEXT", nullable: false),
+                    StartIndex = table.Column<int>(type: "INTEGER", nullable: false),
+                    Width = table.Column<int>(type: "INTEGER", nullable: false),
+                    Height = table.Column<int>(type: "INTEGER", nullable: false),
+                    SourceFileName = table.Column<string>(type: "TEXT", nullable: true),
+                    InputPng = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ReconstructionPng = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    ThumbnailPng = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Latent = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    LatentShape = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CleanLatent = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    NoiseMaps = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    NoiseShape = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    ResidualsJson = table.Column<string>(type: "TEXT", nullable: false),
+                    Psnr = table.Column<double>(type: "REAL", nullable: true),
+                    Ssim = table.Column<double>(type: "REAL", nullable: true),
+                    Nfe = table.Column<int>(type: "INTEGER", nullable: false),
+                    InversionMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    OnnxRuntimeMs = table.Column<long>(type: "INTEGER", nullable: false),
+                    WarningsJson = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Inversions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Inversions_Sessions_OwnerId",
+                        column: x => x.OwnerId,
+                        principalTable: "Sessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Edits",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    InversionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    OwnerId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Prompt = table.Column<string>(type: "TEXT", nullable: false),
+                    Guidance = table.Column<double>(type: "REAL", nullable: false),
+                    ImagePng = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    Nfe = table.Column<int>(type: "INTEGER", nullable: false),
+                    DurationMs = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Edits", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Edits_Inversions_InversionId",
+                        column: x => x.InversionId,
+                        principalTable: "Inversions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_Edits_Sessions_OwnerId",
+                        column: x => x.OwnerId,
+                        principalTable: "Sessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Jobs",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    OwnerId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 16, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Error = table.Column<string>(type: "TEXT", nullable: true),
+                    RequestJson = table.Column<string>(type: "TEXT", nullable: false),
+                    InputImage = table.Column<byte[]>(type: "BLOB", nullable: true),
+                    InversionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    EditId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Progress = table.Column<double>(type: "REAL", nullable: false),
+                    ProgressText = table.Column<string>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Jobs", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Jobs_Edits_EditId",
+                        column: x => x.EditId,
+                        principalTable: "Edits",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_Jobs_Inversions_InversionId",
+                        column: x => x.InversionId,
+                        principalTable: "Inversions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.SetNull);
+                    table.ForeignKey(
+                        name: "FK_Jobs_Sessions_OwnerId",
+                        column: x => x.OwnerId,
+                        principalTable: "Sessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "ShareLinks",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Token = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    OwnerId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    InversionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    EditId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    RevokedAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_ShareLinks", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_ShareLinks_Edits_EditId",
+                        column: x => x.EditId,
+                        principalTable: "Edits",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ShareLinks_Inversions_InversionId",
+                        column: x => x.InversionId,
+                        principalTable: "Inversions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_ShareLinks_Sessions_OwnerId",
+                        column: x => x.OwnerId,
+                        principalTable: "Sessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Edits_InversionId",
+                table: "Edits",
+                column: "InversionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Edits_OwnerId_InversionId",
+                table: "Edits",
+                columns: new[] { "OwnerId", "InversionId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Inversions_OwnerId_CreatedAt",
+                table: "Inversions",
+                columns: new[] { "OwnerId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_EditId",
+                table: "Jobs",
+                column: "EditId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_InversionId",
+                table: "Jobs",
+                column: "InversionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_OwnerId_Status",
+                table: "Jobs",
+                columns: new[] { "OwnerId", "Status" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Jobs_Status",
+                table: "Jobs",
+                column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ShareLinks_EditId",
+                table: "ShareLinks",
+                column: "EditId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ShareLinks_InversionId",
+                table: "ShareLinks",
+                column: "InversionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ShareLinks_OwnerId",
+                table: "ShareLinks",
+                column: "OwnerId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_ShareLinks_Token",
+                table: "ShareLinks",
+                column: "Token",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Jobs");
+
+            migrationBuilder.DropTable(
+                name: "ShareLinks");
+
+            migrationBuilder.DropTable(
+                name: "Edits");
+
+            migrationBuilder.DropTable(
+                name: "Inversions");
+
+            migrationBuilder.DropTable(
+                name: "Sessions");
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace ReNoise.Data;
+
+public static class ReNoiseDataServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="ReNoiseDatabaseSettings"/> (singleton), <see cref="ReNoiseDbContext"/> (scoped),
+    /// <see cref="GalleryStore"/> (scoped) and <see cref="TimeProvider.System"/> unless one is registered.
+    /// </summary>
+    public static IServiceCollection AddReNoiseData(this IServiceCollection services, IConfiguration configuration, string contentRootPath)
+    {
+        var settings = ReNoiseDatabaseSettings.FromConfiguration(configuration, contentRootPath);
+        services.AddSingleton(settings);
+        services.AddDbContext<ReNoiseDbContext>(settings.Configure);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddScoped<GalleryStore>();
+        return services;
+    }
+
+    /// <summary>Same as the <see cref="IServiceCollection"/> overload, with the host's configuration and content root.</summary>
+    public static IHostApplicationBuilder AddReNoiseData(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddReNoiseData(builder.Configuration, builder.Environment.ContentRootPath);
+        return builder;
+    }
+
+    /// <summary>
+    /// Applies pending migrations (creating the database and its folder) and turns on WAL. Call once
+    /// at start-up, before serving requests and before the job worker runs.
+    /// </summary>
+    public static async Task ApplyReNoiseMigrationsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ReNoiseDbContext>();
+        await ReNoiseDatabase.MigrateAsync(db, cancellationToken);
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+
+namespace ReNoise.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+}
+
+/// <summary>
+/// Where the gallery database lives and which provider talks to it, resolved once from
+/// configuration. This is the one place that knows about providers: <see cref="Configure"/>.
+/// </summary>
+/// <remarks>
+/// Configuration keys (section <c>ReNoise:Database</c>):
+/// <c>Provider</c> (only "Sqlite" is implemented; default Sqlite) and
+/// <c>Path</c> (database file; relative paths are taken from the content root; default <c>App_Data/renoise.db</c>).
+/// </remarks>
+public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string ConnectionString, string? FilePath)
+{
+    public const string SectionName = "ReNoise:Database";
+    public const string DefaultPath = "App_Data/renoise.db";
+
+    public static ReNoiseDatabaseSettings FromConfiguration(IConfiguration configuration, string contentRootPath)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentException.ThrowIfNullOrEmpty(contentRootPath);
+        var section = configuration.GetSection(SectionName);
+
+        string providerText = section["Provider"] is { Length: > 0 } p ? p : nameof(DatabaseProvider.Sqlite);
+        if (!Enum.TryParse(providerText, ignoreCase: true, out DatabaseProvider provider) || !Enum.IsDefined(provider))
+            throw new InvalidOperationException(
+                $"{SectionName}:Provider '{providerText}' is not supported; supported: {string.Join(", ", Enum.GetNames<DatabaseProvider>())}.");
+
+        string path = section["Path"] is { Length: > 0 } configured ? configured : DefaultPath;
+        return provider switch
+        {
+            DatabaseProvider.Sqlite => ForSqliteFile(Path.GetFullPath(path, contentRootPath)),
+            _ => throw new InvalidOperationException($"Database provider {provider} has no configuration."),
+        };
+    }
+
+    public static ReNoiseDatabaseSettings ForSqliteFile(string fullPath)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            // Cascade deletes of edits and share links rely on SQLite enforcing foreign keys.
+            ForeignKeys = true,
+        };
+        return new ReNoiseDatabaseSettings(DatabaseProvider.Sqlite, builder.ToString(), fullPath);
+    }
+
+    public void Configure(DbContextOptionsBuilder options)
+    {
+        switch (Provider)
+        {
+            case DatabaseProvider.Sqlite:
+                options.UseSqlite(ConnectionString, sqlite => sqlite.MigrationsAssembly(typeof(ReNoiseDbContext).Assembly.GetName().Name));
+                break;
+            default:
+                throw new InvalidOperationException($"Database provider {Provider} is not implemented.");
+        }
+    }
+
+    public DbContextOptions<ReNoiseDbContext> CreateOptions()
+    {
+        var builder = new DbContextOptionsBuilder<ReNoiseDbContext>();
+        Configure(builder);
+        return builder.Options;
+    }
+}

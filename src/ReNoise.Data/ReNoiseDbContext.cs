@@ -1,0 +1,79 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using ReNoise.Data.Entities;
+
+namespace ReNoise.Data;
+
+public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options) : DbContext(options)
+{
+    public DbSet<UserSession> Sessions => Set<UserSession>();
+    public DbSet<Inversion> Inversions => Set<Inversion>();
+    public DbSet<Edit> Edits => Set<Edit>();
+    public DbSet<ShareLink> ShareLinks => Set<ShareLink>();
+    public DbSet<Job> Jobs => Set<Job>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite has no time-zone type: every timestamp is stored as UTC and read back as UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<UserSession>(e =>
+        {
+            e.ToTable("Sessions");
+            e.HasKey(s => s.Id);
+        });
+
+        modelBuilder.Entity<Inversion>(e =>
+        {
+            e.ToTable("Inversions");
+            e.HasKey(i => i.Id);
+            e.HasOne<UserSession>().WithMany().HasForeignKey(i => i.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(i => new { i.OwnerId, i.CreatedAt });
+            e.Property(i => i.LatentShape).HasMaxLength(64);
+            e.Property(i => i.NoiseShape).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<Edit>(e =>
+        {
+            e.ToTable("Edits");
+            e.HasKey(x => x.Id);
+            e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => new { x.OwnerId, x.InversionId });
+        });
+
+        modelBuilder.Entity<ShareLink>(e =>
+        {
+            e.ToTable("ShareLinks");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Token).HasMaxLength(64);
+            e.HasIndex(x => x.Token).IsUnique();
+            e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Edit>().WithMany().HasForeignKey(x => x.EditId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Job>(e =>
+        {
+            e.ToTable("Jobs");
+            e.HasKey(x => x.Id);
+            // Enums as names so the database reads plainly and reordering the enum cannot corrupt rows.
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
+            // A job outlives the result it produced: deleting the inversion or edit only clears the reference.
+            e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.SetNull);
+            e.HasOne<Edit>().WithMany().HasForeignKey(x => x.EditId).OnDelete(DeleteBehavior.SetNull);
+            e.HasIndex(x => new { x.OwnerId, x.Status });
+            e.HasIndex(x => x.Status);
+        });
+    }
+
+    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Local ? v.ToUniversalTime() : DateTime.SpecifyKind(v, DateTimeKind.Utc),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
