@@ -23,6 +23,9 @@ public sealed record InversionRequest
     public string? Scheduler { get; init; }
 
     public NoiseOverride? Noise { get; init; }
+
+    /// <summary>Called after each inversion step; see <see cref="InversionInputs.StepLatent"/>.</summary>
+    public Action<int, ReadOnlyMemory<float>>? StepLatent { get; init; }
 }
 
 /// <summary>An inversion and everything needed to edit or reconstruct from it.</summary>
@@ -140,6 +143,7 @@ public sealed class InversionPipeline(DiffusionModel model)
             Negative = negative,
             ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
             StartIndex = start,
+            StepLatent = request.StepLatent,
         }, progress, cancellation);
         var inversionTime = clock.Elapsed;
 

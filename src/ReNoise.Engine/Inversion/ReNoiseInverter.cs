@@ -42,6 +42,12 @@ public sealed class InversionInputs
 
     /// <summary>First step index of the descending schedule that is inverted (from the strength).</summary>
     public int StartIndex { get; init; }
+
+    /// <summary>
+    /// Called after each inversion step with its 1-based number and the latent it reached (a
+    /// trajectory entry: read it during the call, do not keep or change it), e.g. for a live preview.
+    /// </summary>
+    public Action<int, ReadOnlyMemory<float>>? StepLatent { get; init; }
 }
 
 /// <summary>The inversion's result: the inverted latent, its path and its per-step noise.</summary>
@@ -114,6 +120,7 @@ public sealed class ReNoiseInverter
             residuals.Add(InvertStep(index, zt, noise, inputs, eps, regularizer, step, next, report, cancellation));
             timesteps.Add(_scheduler.Timesteps[index]);
             trajectory.Add(next);
+            inputs.StepLatent?.Invoke(stepNumber, next);
             zt = next;
         }
 

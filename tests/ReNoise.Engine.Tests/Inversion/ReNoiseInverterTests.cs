@@ -213,6 +213,28 @@ public sealed class ReNoiseInverterTests
         Assert.Equal(new InversionProgress(4, 4, 10, 9, 40, 999), reports[^1]);
     }
 
+    [Fact]
+    public void Step_latent_hands_out_each_trajectory_entry_after_its_step()
+    {
+        var scheduler = Scheduler("euler-ancestral");
+        var seen = new List<(int Step, float[] Latent, int Nfe)>();
+        int nfe = 0;
+        var inputs = Inputs(scheduler);
+        var withCallback = new InversionInputs
+        {
+            CleanLatent = inputs.CleanLatent, ForwardNoise = inputs.ForwardNoise, StepNoise = inputs.StepNoise,
+            Prompt = inputs.Prompt, Negative = inputs.Negative, StartIndex = inputs.StartIndex,
+            StepLatent = (step, latent) => seen.Add((step, latent.ToArray(), nfe)),
+        };
+        var trace = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new ReNoiseOptions())
+            .Invert(withCallback, p => nfe = p.Nfe);
+
+        Assert.Equal([1, 2, 3, 4], seen.Select(s => s.Step));
+        for (int k = 0; k < 4; k++) Assert.Equal(trace.Trajectory[k + 1], seen[k].Latent);
+        // Called once a step is complete: after its last model call (7, 18, 29, 40 calls).
+        Assert.Equal([7, 18, 29, 40], seen.Select(s => s.Nfe));
+    }
+
     internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double relative)
     {
         double diff = 0, norm = 0;
