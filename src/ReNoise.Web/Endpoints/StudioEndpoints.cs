@@ -1,0 +1,86 @@
+using Microsoft.ML.OnnxRuntime;
+using ReNoise.Data;
+using ReNoise.Web.Sessions;
+
+namespace ReNoise.Web.Endpoints;
+
+/// <summary>
+/// Files behind the pages: an owner's images and tensors (by the session cookie; another owner's
+/// id, or no cookie, is a plain 404) and the public images of a share link (404 once revoked).
+/// </summary>
+public static class StudioEndpoints
+{
+    public static IEndpointRouteBuilder MapStudioEndpoints(this IEndpointRouteBuilder app)
+    {
+        // Health of the server-side engine: which ONNX Runtime build and execution providers this host has.
+        app.MapGet("/healthz", () => Results.Json(new
+        {
+            status = "ok",
+            onnxRuntime = OrtEnv.Instance().GetVersionString(),
+            executionProviders = OrtEnv.Instance().GetAvailableProviders(),
+        }));
+
+        var owned = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
+        {
+            // Owner data is never cached by shared caches and never guessed from anything but the cookie.
+            context.HttpContext.Response.Headers.CacheControl = "private, no-cache";
+            return await next(context);
+        });
+
+        owned.MapGet("/inversions/{id:guid}/{file}", async (Guid id, string file, HttpContext http, GalleryStore store, CancellationToken ct) =>
+        {
+            if (SessionCookie.Read(http.Request) is not Guid owner) return Results.NotFound();
+            var image = file switch
+            {
+                "input.png" => InversionImage.Input,
+                "reconstruction.png" => InversionImage.Reconstruction,
+                "thumbnail.png" => InversionImage.Thumbnail,
+                _ => (InversionImage?)null,
+            };
+            if (image is InversionImage which)
+            {
+                var png = await store.GetInversionImageAsync(owner, id, which, ct);
+                return png is null ? Results.NotFound() : Results.File(png, "image/png", Download(file, id));
+            }
+            if (file is not ("latent.npy" or "z0.npy" or "noise.npy")) return Results.NotFound();
+            var row = await store.GetInversionAsync(owner, id, ct);
+            if (row is null) return Results.NotFound();
+            var (blob, shape) = file switch
+            {
+                "latent.npy" => (row.Latent, row.LatentShape),
+                "z0.npy" => (row.CleanLatent, row.LatentShape),
+                _ => (row.NoiseMaps, row.NoiseShape),
+            };
+            if (blob.Length == 0 || shape.Length == 0) return Results.NotFound(); // DDIM inversions have no noise maps
+            byte[] header = NpyFormat.Float32Header(FloatBlob.ParseShape(shape));
+            return Results.File([.. header, .. blob], "application/octet-stream", Download(file, id));
+        });
+
+        owned.MapGet("/edits/{id:guid}/image.png", async (Guid id, HttpContext http, GalleryStore store, CancellationToken ct) =>
+        {
+            if (SessionCookie.Read(http.Request) is not Guid owner) return Results.NotFound();
+            var edit = await store.GetEditAsync(owner, id, ct);
+            return edit is null ? Results.NotFound() : Results.File(edit.ImagePng, "image/png");
+        });
+
+        app.MapGet("/s/{token}/{file}", async (string token, string file, HttpContext http, GalleryStore store, CancellationToken ct) =>
+        {
+            http.Response.Headers.CacheControl = "no-store"; // a revoked link must stop working at once
+            var view = await store.ResolveShareLinkAsync(token, ct);
+            if (view is null) return Results.NotFound();
+            byte[]? png = file switch
+            {
+                "input.png" => view.InputPng,
+                "reconstruction.png" => view.ReconstructionPng,
+                "edit.png" => view.Edit?.ImagePng,
+                _ => null,
+            };
+            return png is null ? Results.NotFound() : Results.File(png, "image/png");
+        });
+        return app;
+    }
+
+    /// <summary>Tensors download as attachments; images are shown inline (the pages' download links name them).</summary>
+    private static string? Download(string file, Guid id) =>
+        file.EndsWith(".npy", StringComparison.Ordinal) ? $"{Path.GetFileNameWithoutExtension(file)}-{id:N}.npy" : null;
+}

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using ReNoise.Data;
+using ReNoise.Data.Entities;
+using ReNoise.Engine;
+using ReNoise.Engine.Imaging;
+using ReNoise.Engine.Inversion;
+using ReNoise.Engine.Models;
+using ReNoise.Engine.Schedulers;
+using ReNoise.Engine.Tensors;
+using ReNoise.Web.Services;
+
+namespace ReNoise.Web.Jobs;
+
+/// <summary>
+/// Runs one job on the engine: claims the row, inverts (or denoises for an edit), stores the
+/// result and records the outcome, publishing progress after every model call. The only place
+/// in the web app that calls the engine's pipeline.
+/// </summary>
+public sealed class JobRunner(
+    IServiceScopeFactory scopes,
+    IModelCatalog catalog,
+    JobProgressHub hub,
+    IOptions<StudioOptions> options,
+    ILogger<JobRunner> logger)
+{
+    public const string StoppedReason = "the server stopped while this job was running; submit it again";
+
+    private readonly bool _livePreview = options.Value.Jobs.LivePreview;
+
+    public async Task RunAsync(JobTicket ticket, CancellationToken cancellation, Func<bool> userCancelled)
+    {
+        var progress = new ProgressState(hub, ticket);
+        try
+        {
+            if (!await Use(s => s.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId)))
+                return; // cancelled (or claimed) meanwhile: nothing to run
+            progress.Publish(p => p with { Phase = JobPhase.Loading });
+            if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, cancellation);
+            else await EditAsync(ticket, progress, cancellation);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            if (userCancelled())
+            {
+                await Use(s => s.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId));
+                progress.Publish(p => p with { Phase = JobPhase.Cancelled });
+            }
+            else
+            {
+                await Use(s => s.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, StoppedReason));
+                progress.Publish(p => p with { Phase = JobPhase.Failed, Error = StoppedReason });
+            }
+        }
+        catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
+        {
+            await Fail(ticket, progress, e.Message);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {JobId} ({Kind}) failed", ticket.JobId, ticket.Kind);
+            await Fail(ticket, progress, $"the job failed: {e.Message}");
+        }
+    }
+
+    private async Task Fail(JobTicket ticket, ProgressState progress, string message)
+    {
+        await Use(s => s.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message));
+        progress.Publish(p => p with { Phase = JobPhase.Failed, Error = message });
+    }
+
+    private async Task InvertAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
+    {
+        var job = await Use(s => s.GetJobAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job row disappeared");
+        var bytes = await Use(s => s.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job has no uploaded image");
+        var request = JobJson.Read<InvertJobRequest>(job.RequestJson);
+        var model = catalog.Find(request.Model) ?? throw new JobFailedException($"model \"{request.Model}\" is no longer configured on this server");
+        var options = request.Parameters.ToOptions();
+
+        var (result, onnxTime) = await Task.Run(() =>
+        {
+            DiffusionModel loaded = catalog.Acquire(model.Name);
+            RgbImage image;
+            using (var stream = new MemoryStream(bytes, writable: false))
+                image = ImageLoader.Load(stream, model.ImageSize, model.ImageSize, request.FileName);
+
+            var pipeline = new InversionPipeline(loaded);
+            int expected = ExpectedInversionCalls(pipeline, request.Scheduler, options, loaded.Family);
+            var clock = Stopwatch.StartNew();
+            var shape = loaded.LatentShapeFor(image.Width, image.Height);
+            progress.Publish(p => p with { Phase = JobPhase.Inverting, ExpectedNfe = expected, StepCount = options.InversionSteps });
+            TimeSpan ortBefore = loaded.OrtTime;
+            var inversion = pipeline.Invert(new InversionRequest
+            {
+                Image = image,
+                Prompt = request.Prompt,
+                Options = options,
+                Scheduler = request.Scheduler,
+                StepLatent = (step, latent) =>
+                {
+                    byte[]? preview = _livePreview ? Preview(loaded, latent.Span, shape, image.Width, image.Height) : null;
+                    progress.Publish(p => p with
+                    {
+                        PreviewPng = preview ?? p.PreviewPng,
+                        PreviewStep = preview is null ? p.PreviewStep : step,
+                        Phase = step == p.StepCount ? JobPhase.Reconstructing : p.Phase,
+                        Elapsed = clock.Elapsed,
+                    });
+                    UpdateRow(ticket, (double)step / Math.Max(1, progress.Current.StepCount), $"step {step}/{progress.Current.StepCount}");
+                },
+            }, p => progress.Publish(s => s with
+            {
+                Step = p.Step,
+                StepCount = p.StepCount,
+                Iteration = Math.Min(p.Iteration, p.Iterations),
+                Iterations = p.Iterations,
+                Nfe = p.Nfe,
+                Elapsed = clock.Elapsed,
+            }), cancellation);
+            return (inversion, loaded.OrtTime - ortBefore);
+        }, cancellation);
+
+        progress.Publish(p => p with { Phase = JobPhase.Saving });
+        var loadedModel = catalog.Acquire(model.Name);
+        var entity = InversionRecords.ToEntity(result, model, loadedModel, request.Prompt, request.FileName, options, onnxTime);
+        Guid inversionId = await Use(s => s.AddInversionAsync(ticket.OwnerId, entity));
+        if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId)))
+        {
+            // Cancelled at the last moment: the gallery stays as it was.
+            await Use(s => s.DeleteInversionAsync(ticket.OwnerId, inversionId));
+            progress.Publish(p => p with { Phase = JobPhase.Cancelled });
+            return;
+        }
+        progress.Publish(p => p with { Phase = JobPhase.Done, InversionId = inversionId, Nfe = result.Trace.Nfe, PreviewPng = null });
+    }
+
+    private async Task EditAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
+    {
+        var job = await Use(s => s.GetJobAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job row disappeared");
+        var request = JobJson.Read<EditJobRequest>(job.RequestJson);
+        Guid inversionId = job.InversionId ?? throw new JobFailedException("the inversion of this edit was deleted");
+        var row = await Use(s => s.GetInversionAsync(ticket.OwnerId, inversionId)) ?? throw new JobFailedException("the inversion of this edit was deleted");
+        if (catalog.Find(row.ModelName) is null) throw new JobFailedException($"model \"{row.ModelName}\" is no longer configured on this server");
+        progress.Publish(p => p with { InversionId = inversionId });
+
+        var clock = Stopwatch.StartNew();
+        var result = await Task.Run(() =>
+        {
+            DiffusionModel loaded = catalog.Acquire(row.ModelName);
+            var stored = InversionRecords.ToStored(row, loaded);
+            int steps = stored.Manifest.Timesteps.Length - stored.StartIndex;
+            progress.Publish(p => p with { Phase = JobPhase.Denoising, StepCount = steps, ExpectedNfe = steps });
+            return new InversionPipeline(loaded).Denoise(stored, request.Prompt, request.Guidance,
+                (done, total) => progress.Publish(p => p with { Step = done, StepCount = total, Nfe = done, Elapsed = clock.Elapsed }),
+                cancellation);
+        }, cancellation);
+
+        progress.Publish(p => p with { Phase = JobPhase.Saving });
+        var edit = new Edit
+        {
+            InversionId = inversionId,
+            Prompt = request.Prompt,
+            Guidance = request.Guidance,
+            ImagePng = ImageEncoding.ToPng(result.Image),
+            Nfe = result.Nfe,
+            DurationMs = (long)clock.Elapsed.TotalMilliseconds,
+        };
+        Guid editId = await Use(s => s.AddEditAsync(ticket.OwnerId, edit)) ?? throw new JobFailedException("the inversion of this edit was deleted");
+        if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, editId: editId)))
+        {
+            await Use(s => s.DeleteEditAsync(ticket.OwnerId, editId));
+            progress.Publish(p => p with { Phase = JobPhase.Cancelled });
+            return;
+        }
+        progress.Publish(p => p with { Phase = JobPhase.Done, EditId = editId });
+    }
+
+    /// <summary>Model calls of an inversion (spec §5): per inverted step R_t + 1, plus the correction call of stochastic samplers.</summary>
+    public static int ExpectedInversionCalls(InversionPipeline pipeline, string? scheduler, ReNoiseOptions options, ModelFamily family)
+    {
+        IScheduler schedule = pipeline.CreateScheduler(scheduler, options.InversionSteps);
+        int start = InversionPipeline.StartIndexFor(schedule.Timesteps, options.Strength, family == ModelFamily.Sdxl);
+        bool correction = options.NoiseCorrection != NoiseCorrectionMode.Off && schedule.IsStochastic;
+        int calls = 0;
+        for (int index = start; index < schedule.Timesteps.Count; index++)
+            calls += options.RenoiseStepsFor(schedule.Timesteps[index]) + 1 + (correction ? 1 : 0);
+        return calls;
+    }
+
+    private static byte[] Preview(DiffusionModel model, ReadOnlySpan<float> latent, LatentShape shape, int width, int height) =>
+        ImageEncoding.ToJpeg(ImageTensor.FromNchw(model.DecodeLatent(latent, shape), width, height));
+
+    /// <summary>Records the fraction in the job row, so a page reading only the database sees it move.</summary>
+    private void UpdateRow(JobTicket ticket, double fraction, string text)
+    {
+        try
+        {
+            Use(s => s.UpdateJobProgressAsync(ticket.OwnerId, ticket.JobId, fraction, text)).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Could not record progress of job {JobId}", ticket.JobId);
+        }
+    }
+
+    private async Task<T> Use<T>(Func<GalleryStore, Task<T>> operation)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await operation(scope.ServiceProvider.GetRequiredService<GalleryStore>());
+    }
+
+    /// <summary>The job's latest snapshot; updates are applied in order from the job's own thread.</summary>
+    private sealed class ProgressState(JobProgressHub hub, JobTicket ticket)
+    {
+        private readonly object _gate = new();
+
+        public JobProgress Current { get; private set; } = new()
+        {
+            JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Loading,
+        };
+
+        public void Publish(Func<JobProgress, JobProgress> change)
+        {
+            JobProgress next;
+            lock (_gate) Current = next = change(Current);
+            hub.Publish(next);
+        }
+    }
+}
+
+/// <summary>A job cannot run for a reason the user should read (its inversion was deleted, its model removed).</summary>
+public sealed class JobFailedException(string message) : Exception(message);
