@@ -118,7 +118,7 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         var folder = ModelFolder.Open(path);
         string scheduler = SchedulerFactory.DefaultNameFor(SchedulerConfig.Load(folder.SchedulerConfigPath), out _);
         return new StudioModel(name, folder.Root, folder.Family, scheduler, folder.DefaultImageSize, isDemo, concurrency,
-            ModelPresets.For(folder.Family, scheduler));
+            isDemo ? ModelPresets.Demo : ModelPresets.For(folder.Family, scheduler));
     }
 
     private static string Resolve(string path, string contentRoot)
@@ -150,6 +150,15 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
 /// </summary>
 public static class ModelPresets
 {
+    /// <summary>
+    /// The bundled demo network (a closed-form Gaussian-prior UNet) reconstructs to the VAE's limit
+    /// only with exact noise correction; the reference's procedure leaves its reconstructions noisy.
+    /// </summary>
+    public static ModelPreset Demo { get; } = new(
+        "Demo: Turbo, 4 steps, exact correction",
+        "The paper's SDXL-Turbo setting (4 Euler-ancestral steps, R = 9, averaging, regularization) with exact noise correction, which the demo's closed-form UNet needs to reconstruct.",
+        new ReNoiseOptions { NoiseCorrection = NoiseCorrectionMode.Exact });
+
     public static ModelPreset For(ModelFamily family, string scheduler) => scheduler switch
     {
         SchedulerFactory.Ddim => new ModelPreset(
