@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc.Testing;
+using ReNoise.Web.Tests.Integration;
 
 namespace ReNoise.Web.Tests;
 
-public sealed class HealthEndpointTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
+public sealed class HealthEndpointTests(StudioFactory factory) : IClassFixture<StudioFactory>
 {
     [Fact]
     public async Task Healthz_reports_the_onnx_runtime_and_its_cpu_provider()

@@ -44,7 +44,7 @@ public sealed class JobQueue
         _validator = validator;
         _logger = logger;
         _queueSize = Math.Max(1, options.Value.Jobs.QueueSize);
-        _incoming = Channel.CreateBounded<JobTicket>(new BoundedChannelOptions(_queueSize) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _incoming = Channel.CreateBounded<JobTicket>(new BoundedChannelOptions(_queueSize) { FullMode = BoundedChannelFullMode.Wait });
     }
 
     /// <summary>Set by the worker: runs one job to its end (success, failure or cancellation).</summary>
@@ -115,6 +115,7 @@ public sealed class JobQueue
         bool removed = false;
         lock (_gate)
         {
+            DrainIncoming();
             if (_running.TryGetValue(jobId, out running) && running.Ticket.OwnerId != owner) return false;
             if (running is null && _waiting.Find(jobId) is { } ticket)
             {
@@ -142,7 +143,11 @@ public sealed class JobQueue
     /// <summary>1-based place of a waiting job among its model's queue, or null.</summary>
     public int? PositionOf(Guid jobId)
     {
-        lock (_gate) return _waiting.PositionOf(jobId);
+        lock (_gate)
+        {
+            DrainIncoming();
+            return _waiting.PositionOf(jobId);
+        }
     }
 
     public bool IsRunning(Guid jobId)
@@ -174,14 +179,10 @@ public sealed class JobQueue
             while (!stopping.IsCancellationRequested)
             {
                 var started = new List<(JobTicket Ticket, RunningJob Job)>();
-                int arrived = 0;
+                bool waiting;
                 lock (_gate)
                 {
-                    while (_incoming.Reader.TryRead(out var ticket))
-                    {
-                        _waiting.Enqueue(ticket);
-                        arrived++;
-                    }
+                    DrainIncoming();
                     foreach (string model in _waiting.Models.ToList())
                     {
                         int limit = _catalog.Find(model)?.Concurrency ?? 1;
@@ -194,8 +195,10 @@ public sealed class JobQueue
                             started.Add((next, job));
                         }
                     }
+                    waiting = _waiting.Count > 0;
                 }
-                if (arrived > 0 || started.Count > 0) PublishPositions();
+                // Woken by a submission, a finished job or a restore: the places in line may have changed.
+                if (waiting || started.Count > 0) PublishPositions();
                 foreach (var (ticket, job) in started)
                     tasks.Add(Task.Run(() => RunOneAsync(ticket, job, stopping), CancellationToken.None));
                 tasks.RemoveAll(t => t.IsCompleted);
@@ -225,6 +228,18 @@ public sealed class JobQueue
             job.Cancellation.Dispose();
             if (!stopping.IsCancellationRequested) _wake.Release();
         }
+    }
+
+    /// <summary>Moves submitted tickets from the channel into the fair queue; call under the lock.</summary>
+    private int DrainIncoming()
+    {
+        int arrived = 0;
+        while (_incoming.Reader.TryRead(out var ticket))
+        {
+            _waiting.Enqueue(ticket);
+            arrived++;
+        }
+        return arrived;
     }
 
     private bool TryReserve()
@@ -261,6 +276,7 @@ public sealed class JobQueue
         List<(JobTicket Ticket, int Position)> positions = [];
         lock (_gate)
         {
+            DrainIncoming();
             foreach (string model in _waiting.Models)
             {
                 var order = _waiting.Order(model);

@@ -54,7 +54,7 @@ public sealed class JobRunner(
         }
         catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
         {
-            await Fail(ticket, progress, e.Message);
+            await Fail(ticket, progress, ParameterSet.Describe(e.Message));
         }
         catch (Exception e)
         {

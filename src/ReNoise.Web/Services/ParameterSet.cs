@@ -101,15 +101,17 @@ public sealed class ParameterSet
         ["--ac-rolls"] = "AC rolls",
     };
 
-    /// <summary>"--steps must be at least 1, got 0" → "Inversion steps N must be at least 1, got 0".</summary>
+    /// <summary>
+    /// The engine's message with each CLI option replaced by the form field's label:
+    /// "--steps must be at least 1, got 0" → "Inversion steps N must be at least 1, got 0".
+    /// </summary>
     public static string Describe(string engineMessage)
     {
+        string text = engineMessage;
+        // Longest first, so that --renoise-steps is not read as --steps.
         foreach (var (option, label) in LabelsByOption.OrderByDescending(p => p.Key.Length))
-        {
-            if (engineMessage.StartsWith(option + " ", StringComparison.Ordinal))
-                return label + engineMessage[option.Length..];
-        }
-        return engineMessage;
+            text = text.Replace(option, label, StringComparison.Ordinal);
+        return text;
     }
 
     /// <summary>One line naming every value, for job lists and the share page.</summary>

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using ReNoise.Data;
+using ReNoise.Data.Entities;
+using ReNoise.Engine.Imaging;
+using ReNoise.Web.Jobs;
+using ReNoise.Web.Services;
+using SixLabors.ImageSharp;
+
+namespace ReNoise.Web.Tests.Integration;
+
+/// <summary>Jobs through the real queue and worker, on the bundled demo model.</summary>
+public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFactory>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    private JobQueue Queue => factory.Services.GetRequiredService<JobQueue>();
+    private JobProgressHub Hub => factory.Services.GetRequiredService<JobProgressHub>();
+
+    private static InversionSubmission Submission(byte[]? image = null, string prompt = "a photo of an astronaut",
+        Action<ParameterSet>? change = null, string? scheduler = null)
+    {
+        var parameters = ParameterSet.From(ModelPresets.Demo.Options);
+        change?.Invoke(parameters);
+        return new InversionSubmission(image ?? TestImages.Astronaut(), "astronaut.png", prompt, "demo-sd-turbo", scheduler, parameters);
+    }
+
+    [Fact]
+    public async Task An_inversion_on_the_demo_model_runs_to_done_with_live_progress_and_an_edit_reuses_it()
+    {
+        var (browser, owner) = await factory.NewBrowserAsync();
+        var seen = new ConcurrentQueue<JobProgress>();
+
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission());
+        Assert.Null(submitted.Error);
+        Guid jobId = submitted.JobId!.Value;
+        using (Hub.Subscribe(jobId, seen.Enqueue))
+        {
+            var job = await Waiting.ForJobAsync(factory, owner, jobId, Timeout, JobStatus.Done, JobStatus.Failed);
+            Assert.True(job.Status == JobStatus.Done, job.Error);
+            Assert.NotNull(job.InversionId);
+        }
+
+        var done = Hub.Get(jobId)!;
+        Assert.Equal(JobPhase.Done, done.Phase);
+        var row = (await factory.WithStoreAsync(s => s.GetInversionAsync(owner, done.InversionId!.Value)))!;
+        Assert.Equal("demo-sd-turbo", row.ModelName);
+        Assert.Equal("euler-ancestral", row.SchedulerName);
+        Assert.Equal("1,4,48,48", row.LatentShape);
+        Assert.Equal("4,1,4,48,48", row.NoiseShape);
+        Assert.Equal(40, row.Nfe);
+        // The demo's VAE keeps 48x48 detail: exact noise correction reconstructs close to that limit.
+        Assert.InRange(row.Psnr!.Value, 17, 40);
+        using (var reconstruction = Image.Load(row.ReconstructionPng))
+            Assert.Equal((384, 384), (reconstruction.Width, reconstruction.Height));
+
+        // Progress was published after model calls, with a decoded preview after the steps.
+        var snapshots = seen.ToArray();
+        Assert.Contains(snapshots, p => p.Phase == JobPhase.Inverting && p.Nfe > 0 && p.Nfe < 40);
+        Assert.Contains(snapshots, p => p.Iterations == 9 && p.Iteration > 0);
+        Assert.Contains(snapshots, p => p.PreviewPng is not null && p.PreviewStep >= 1);
+        Assert.All(snapshots, p => Assert.Equal(40, p.ExpectedNfe == 0 ? 40 : p.ExpectedNfe));
+
+        using (var page = await browser.GetAsync($"/inversions/{row.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Contains("a photo of an astronaut", await page.Content.ReadAsStringAsync());
+        }
+
+        var edit = await Queue.SubmitEditAsync(owner, row.Id, "a photo of an astronaut in a red suit", 3.0);
+        Assert.Null(edit.Error);
+        var editJob = await Waiting.ForJobAsync(factory, owner, edit.JobId!.Value, Timeout, JobStatus.Done, JobStatus.Failed);
+        Assert.True(editJob.Status == JobStatus.Done, editJob.Error);
+        var edits = await factory.WithStoreAsync(s => s.ListEditsAsync(owner, row.Id));
+        var summary = Assert.Single(edits);
+        Assert.Equal(editJob.EditId, summary.Id);
+        Assert.Equal(4, summary.Nfe); // denoising only: one call per timestep, no re-inversion
+        Assert.Equal(3.0, summary.Guidance);
+        var stored = await factory.WithStoreAsync(s => s.GetEditAsync(owner, summary.Id));
+        using var editImage = Image.Load(stored!.ImagePng);
+        Assert.Equal((384, 384), (editImage.Width, editImage.Height));
+    }
+
+    [Fact]
+    public async Task Bad_input_is_refused_with_a_message_and_nothing_is_stored_or_queued()
+    {
+        var (_, owner) = await factory.NewBrowserAsync();
+        (InversionSubmission Submission, string Message)[] cases =
+        [
+            (Submission(TestImages.Text()), "is not a readable image"),
+            (Submission(TestImages.TruncatedPng()), "is not a readable image"),
+            (Submission(TestImages.TooWide()), "the limit is 8192"),
+            (Submission(new byte[UploadOptions.DefaultMaxBytes + 1]), "uploads are limited to 20 MB"),
+            (Submission(prompt: "   "), "source prompt is empty"),
+            (Submission(change: p => p.InversionSteps = 0), "Inversion steps N must be at least 1"),
+            (Submission(change: p => p.LambdaKl = -1), "λ KL must be >= 0"),
+            (Submission(change: p => p.Strength = 0.1), "inverts none of the 4 timesteps"),
+            (Submission(change: p => (p.AverageRestStart, p.AverageRestEnd) = (6, 6)), "LO must be less than HI"),
+        ];
+        int waitingBefore = Queue.WaitingCount;
+        foreach (var (submission, message) in cases)
+        {
+            var result = await Queue.SubmitInversionAsync(owner, submission);
+            Assert.Null(result.JobId);
+            Assert.Contains(message, result.Error);
+        }
+        Assert.Empty(await factory.WithStoreAsync(s => s.ListRecentJobsAsync(owner, 50)));
+        Assert.Empty(await factory.WithStoreAsync(s => s.ListInversionsAsync(owner)));
+        Assert.Equal(waitingBefore, Queue.WaitingCount);
+    }
+
+    [Fact]
+    public async Task A_failing_job_records_its_error_and_leaves_the_gallery_as_it_was()
+    {
+        var (_, owner) = await factory.NewBrowserAsync();
+        Guid existing = await factory.WithStoreAsync(s => s.AddInversionAsync(owner, TestServices.Inversion("an earlier inversion")));
+
+        // The demo's closed-form UNet makes the LCM sampler's inversion blow up: the engine stops with a message.
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(scheduler: "lcm"));
+        var job = await Waiting.ForJobAsync(factory, owner, submitted.JobId!.Value, Timeout, JobStatus.Done, JobStatus.Failed);
+
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Contains("the inversion diverged at timestep", job.Error);
+        Assert.Contains("λ AC", job.Error); // the engine's option names, in the page's words
+        Assert.Equal(JobPhase.Failed, Hub.Get(job.Id)!.Phase);
+        Assert.Equal(job.Error, Hub.Get(job.Id)!.Error);
+        var gallery = await factory.WithStoreAsync(s => s.ListInversionsAsync(owner));
+        Assert.Equal([existing], gallery.Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_inversion_within_a_model_call_and_saves_nothing()
+    {
+        var (_, owner) = await factory.NewBrowserAsync();
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => (p.InversionSteps, p.RenoiseSteps) = (50, 9)));
+        Guid jobId = submitted.JobId!.Value;
+        await Waiting.UntilAsync(() => Hub.Get(jobId) is { Nfe: >= 3 }, Timeout, "the job to make model calls");
+
+        Assert.True(await Queue.CancelAsync(owner, jobId));
+        int atCancel = Hub.Get(jobId)!.Nfe;
+        var job = await Waiting.ForJobAsync(factory, owner, jobId, TimeSpan.FromSeconds(20), JobStatus.Cancelled, JobStatus.Done, JobStatus.Failed);
+
+        Assert.Equal(JobStatus.Cancelled, job.Status);
+        var last = Hub.Get(jobId)!;
+        Assert.Equal(JobPhase.Cancelled, last.Phase);
+        Assert.InRange(last.Nfe, atCancel, atCancel + 1); // the call in flight finishes, no further one starts
+        Assert.True(last.Nfe < last.ExpectedNfe);
+        Assert.Empty(await factory.WithStoreAsync(s => s.ListInversionsAsync(owner)));
+        Assert.False(Queue.IsRunning(jobId));
+    }
+}
