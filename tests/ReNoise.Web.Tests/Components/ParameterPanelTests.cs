@@ -1,0 +1,90 @@
+using Bunit;
+using MudBlazor;
+using ReNoise.Engine.Inversion;
+using ReNoise.Web.Components.Shared;
+using ReNoise.Web.Services;
+
+namespace ReNoise.Web.Tests.Components;
+
+public sealed class ParameterPanelTests : StudioTestContext
+{
+    // Spec §2, in the panel: every parameter of the inversion (edit guidance is on the edit form).
+    private static readonly string[] NumericFields =
+    [
+        "param-steps", "param-renoise-steps", "param-first-step-cap", "param-strength", "param-guidance", "param-seed",
+        "param-average-first-start", "param-average-first-end", "param-average-rest-start", "param-average-rest-end",
+        "param-lambda-ac", "param-lambda-kl", "param-reg-steps", "param-ac-rolls",
+    ];
+
+    private int _changes;
+
+    private IRenderedComponent<ParameterPanel> RenderPanel(ParameterSet parameters)
+    {
+        Render<MudPopoverProvider>();
+        return Render<ParameterPanel>(p => p
+            .Add(x => x.Parameters, parameters)
+            .Add(x => x.Expanded, true)
+            .Add(x => x.ModelScheduler, "euler-ancestral")
+            .Add(x => x.OnChange, () => _changes++));
+    }
+
+    [Fact]
+    public void Every_parameter_has_a_field_showing_its_value_and_an_explanation_of_raising_it()
+    {
+        var panel = RenderPanel(ParameterSet.From(new ReNoiseOptions()));
+
+        foreach (string id in NumericFields) panel.Find($"#{id}");
+        panel.Find("[data-testid=param-averaging]");
+        panel.Find("[data-testid=param-noise-correction]");
+        panel.Find("[data-testid=param-scheduler]");
+        Assert.Equal("4", panel.Find("#param-steps").GetAttribute("value"));
+        Assert.Equal("9", panel.Find("#param-renoise-steps").GetAttribute("value"));
+        Assert.Equal("0.065", panel.Find("#param-lambda-kl").GetAttribute("value"));
+        Assert.Equal("8", panel.Find("#param-average-rest-start").GetAttribute("value"));
+        Assert.Equal("7865", panel.Find("#param-seed").GetAttribute("value"));
+
+        var help = panel.FindAll(".mud-input-helper-text").Select(h => h.TextContent.Trim()).Where(t => t.Length > 0).ToList();
+        Assert.True(help.Count >= 12, $"only {help.Count} fields explain themselves");
+        Assert.All(help, text => Assert.True(text.Length > 40, $"'{text}' is not an explanation"));
+        Assert.Contains(help, t => t.StartsWith("Extra fixed-point iterations per step", StringComparison.Ordinal) && t.Contains("Raising it"));
+        Assert.Contains("Average the noise predictions", panel.Find(".param-help").TextContent);
+        Assert.Empty(panel.FindAll("[data-testid=param-error]"));
+    }
+
+    [Fact]
+    public void An_out_of_range_value_shows_the_engines_message_until_it_is_fixed()
+    {
+        var parameters = ParameterSet.From(new ReNoiseOptions());
+        var panel = RenderPanel(parameters);
+
+        panel.Find("#param-steps").Change("0");
+        Assert.Equal(0, parameters.InversionSteps);
+        Assert.Equal("Inversion steps N must be at least 1, got 0", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal(1, _changes);
+
+        panel.Find("#param-steps").Change("6");
+        Assert.Empty(panel.FindAll("[data-testid=param-error]"));
+
+        panel.Find("#param-lambda-ac").Change("-2");
+        Assert.Equal("λ AC must be >= 0, got -2", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        panel.Find("#param-lambda-ac").Change("20");
+
+        panel.Find("#param-average-rest-start").Change("10");
+        Assert.Equal("Averaging window for t ≥ 250 10:10: LO must be less than HI", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal(new AveragingWindow(10, 10), parameters.ToOptions().AverageOtherSteps);
+    }
+
+    [Fact]
+    public void Switching_averaging_off_disables_the_window_fields()
+    {
+        var parameters = ParameterSet.From(new ReNoiseOptions());
+        var panel = RenderPanel(parameters);
+        Assert.False(panel.Find("#param-average-first-start").HasAttribute("disabled"));
+
+        panel.Find("input[data-testid=param-averaging]").Change(false);
+
+        Assert.False(parameters.Averaging);
+        Assert.True(panel.Find("#param-average-first-start").HasAttribute("disabled"));
+        Assert.True(panel.Find("#param-average-rest-end").HasAttribute("disabled"));
+    }
+}

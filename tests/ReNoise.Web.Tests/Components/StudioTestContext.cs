@@ -1,0 +1,29 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using ReNoise.Web.Services;
+
+namespace ReNoise.Web.Tests.Components;
+
+/// <summary>A bUnit context with MudBlazor, the studio's options, validator and the bundled demo model.</summary>
+/// <remarks>
+/// MudBlazor registers services that only dispose asynchronously, and xunit 2 disposes test classes
+/// synchronously: disposing through <see cref="IAsyncLifetime"/> first keeps the sync call a no-op.
+/// </remarks>
+public abstract class StudioTestContext : BunitContext, IAsyncLifetime
+{
+    protected StudioTestContext(Action<StudioOptions>? options = null)
+    {
+        var settings = TestServices.Options(options);
+        Services.AddMudServices();
+        Services.AddSingleton(Options.Create(settings));
+        Services.AddSingleton<UploadValidator>();
+        Services.AddSingleton<IModelCatalog>(TestServices.Catalog(settings));
+        JSInterop.Mode = JSRuntimeMode.Loose;
+    }
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+}
