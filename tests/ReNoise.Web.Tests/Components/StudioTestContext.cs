@@ -23,7 +23,20 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
+    private readonly List<IDisposable> _afterwards = [];
+
+    /// <summary>Disposed after the context (e.g. a temp database its services used).</summary>
+    protected T DisposeAfterwards<T>(T disposable) where T : IDisposable
+    {
+        _afterwards.Add(disposable);
+        return disposable;
+    }
+
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
 
-    async Task IAsyncLifetime.DisposeAsync() => await base.DisposeAsync();
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var disposable in _afterwards) disposable.Dispose();
+    }
 }
