@@ -74,10 +74,10 @@ public static class BenchConfigurations
     /// <summary>Every configuration for a stochastic or deterministic scheduler, in table order.</summary>
     public static IReadOnlyList<BenchConfiguration> All(bool stochastic)
     {
-        string plainLabel = stochastic ? "Plain inversion (R = 0)" : "DDIM inversion (R = 0)";
+        string plain = stochastic ? "Plain inversion" : "DDIM inversion";
         var list = new List<BenchConfiguration>
         {
-            new("plain", plainLabel, [AblationSeries, PlainSeries], Plain),
+            new("plain", $"{plain} (R = 0)", [AblationSeries, PlainSeries], Plain),
             new("renoise-1", "+ 1 ReNoise step", [AblationSeries], b => Plain(b) with { RenoiseSteps = 1 }),
             new("renoise-4", "+ 4 ReNoise steps", [AblationSeries], b => Plain(b) with { RenoiseSteps = 4 }),
             new("renoise-9", "+ 9 ReNoise steps", [AblationSeries], b => Plain(b) with { RenoiseSteps = 9 }),
@@ -89,7 +89,7 @@ public static class BenchConfigurations
             list.Add(new("noise-correction", "+ Noise correction (defaults)", [AblationSeries, AdaptiveSeries], Full));
 
         foreach (int k in PlainStepMultiples)
-            list.Add(new($"plain-x{k}", $"Plain inversion, {k}x steps", [PlainSeries], b => Plain(b) with { InversionSteps = b.InversionSteps * k }));
+            list.Add(new($"plain-x{k}", $"{plain}, {k}x steps", [PlainSeries], b => Plain(b) with { InversionSteps = b.InversionSteps * k }));
 
         foreach (double tol in AdaptiveTolerances)
             list.Add(new($"adaptive-{Format(tol)}", $"Adaptive renoise, tolerance {Format(tol)}", [AdaptiveSeries],

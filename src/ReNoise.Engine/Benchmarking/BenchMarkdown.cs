@@ -17,6 +17,8 @@ public static class BenchMarkdown
         md.AppendLine();
         md.AppendLine($"- model: `{report.ModelPath}` ({report.Family}, {report.ExecutionProvider})");
         md.AppendLine($"- scheduler: {report.Scheduler}, {o.InversionSteps} steps; base R = {o.RenoiseSteps} (cap {o.FirstStepRenoiseCap} below t = {ReNoiseOptions.FirstStepMaxTimestep}), seed {o.Seed}");
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"- regularized rows: lambda_ac {o.LambdaAc}, lambda_kl {o.LambdaKl}, {o.RegularizationSteps} steps of {o.AcRolls} AC rolls; averaging windows {o.AverageFirstStep} (t < {ReNoiseOptions.FirstStepMaxTimestep}) and {o.AverageOtherSteps}; Anderson depth {o.AndersonDepth}"));
         md.AppendLine($"- images: {report.Images.Count} at {report.Width}x{report.Height} ({string.Join(", ", report.Images.Select(i => i.Name))})");
         md.AppendLine($"- runs: {report.Rows.Count} in {report.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
         if (report.HasLpips) md.AppendLine($"- LPIPS model: `{report.LpipsModel}`");

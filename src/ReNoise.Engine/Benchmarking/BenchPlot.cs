@@ -44,12 +44,15 @@ public static class BenchPlot
             scatter.LineWidth = 2;
             if (name == BenchConfigurations.AblationSeries)
             {
-                foreach (var p in points)
+                // Rows at (nearly) the same point get their labels stacked instead of overprinted.
+                for (int i = 0; i < points.Count; i++)
                 {
+                    var p = points[i];
+                    int below = points.Take(i).Count(q => Math.Abs(q.Nfe - p.Nfe) < 1 && Math.Abs(q.Psnr - p.Psnr) < 0.3);
                     var label = plot.Add.Text(p.Name, p.Nfe, p.Psnr);
                     label.LabelFontSize = 11;
                     label.LabelOffsetX = 6;
-                    label.LabelOffsetY = -6;
+                    label.LabelOffsetY = -6 + 13 * below;
                 }
             }
         }

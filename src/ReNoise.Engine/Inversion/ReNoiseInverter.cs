@@ -249,8 +249,9 @@ public sealed class ReNoiseInverter
         }
 
         if (!TensorPrimitives.IsFiniteAll<float>(b.Guess))
-            throw new InversionDivergedException(
-                $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps");
+            throw new InversionDivergedException(regularizer is not null
+                ? $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps"
+                : $"the inversion diverged at timestep {t} (non-finite latent) without regularization: the inverse steps grow the latent past the model's range; use fewer --steps or --renoise-steps");
         b.Guess.CopyTo(zNext);
         return iterationsRun == renoiseSteps ? residuals : residuals[..iterationsRun];
     }
