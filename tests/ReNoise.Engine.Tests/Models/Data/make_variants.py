@@ -2,8 +2,9 @@
 
 unet-batch1.onnx       the batch axis fixed to 1 (as some exports do): the engine must run a batch
                        element by element.
-unet-extra-input.onnx  an additional required input 'text_embeds' (SDXL-style conditioning): the
-                       engine must refuse the model, naming the input.
+unet-extra-input.onnx  an additional required input 'class_labels' (class conditioning, as upscaler
+                       UNets have), which the engine does not build: it must refuse the model,
+                       naming the input.
 
 Run with Debian's python3 (onnx 1.12): /usr/bin/python3 make_variants.py
 """
@@ -24,6 +25,6 @@ onnx.checker.check_model(model, full_check=True)
 onnx.save(model, os.path.join(here, "unet-batch1.onnx"))
 
 model = onnx.load(source)
-model.graph.input.append(helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch", 1280]))
+model.graph.input.append(helper.make_tensor_value_info("class_labels", TensorProto.INT64, ["batch"]))
 onnx.checker.check_model(model, full_check=True)
 onnx.save(model, os.path.join(here, "unet-extra-input.onnx"))
