@@ -244,9 +244,13 @@ public sealed class InversionPipeline(DiffusionModel model)
         foreach (var group in uncovered.GroupBy(u => (u.Window, u.Iterations)))
         {
             var timesteps = group.Select(u => u.Timestep).ToList();
-            yield return timesteps.Count == 1
-                ? $"averaging window {group.Key.Window} covers none of the iterations 0..{group.Key.Iterations} of timestep {timesteps[0]}; that step is not averaged"
-                : $"averaging window {group.Key.Window} covers none of the iterations 0..{group.Key.Iterations} of timesteps {string.Join(", ", timesteps)}; those steps are not averaged";
+            string which = timesteps.Count switch
+            {
+                1 => $"timestep {timesteps[0]}; that step is",
+                <= 8 => $"timesteps {string.Join(", ", timesteps)}; those steps are",
+                _ => $"{timesteps.Count} timesteps ({timesteps[0]} down to {timesteps[^1]}); those steps are",
+            };
+            yield return $"averaging window {group.Key.Window} covers none of the iterations 0..{group.Key.Iterations} of {which} not averaged";
         }
     }
 

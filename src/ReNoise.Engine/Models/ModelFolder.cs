@@ -82,7 +82,8 @@ public sealed class ModelFolder
     {
         if (string.IsNullOrWhiteSpace(folder))
             throw new ReNoiseInputException("model folder path is empty");
-        var root = Path.GetFullPath(folder);
+        // One spelling per folder (no trailing separator), so registries and manifests compare equal.
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         if (File.Exists(root))
             throw new ReNoiseInputException($"model path is a file, not a model folder: {root}");
         if (!Directory.Exists(root))
