@@ -34,8 +34,8 @@ internal static class InvertCommand
         var acRolls = CliApp.Optional<int?>("--ac-rolls", "random shifts of the AC loss per step (default 5)");
         var correction = CliApp.Optional<string>("--noise-correction", "on | off | exact (default on; off in the SD/SDXL presets)");
         var seed = CliApp.Optional<int?>("--seed", "seed of all random draws (default 7865)");
-        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the model's)");
-        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the model's)");
+        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the preset's, at most the model's native size)");
+        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the preset's, at most the model's native size)");
         var noiseIn = CliApp.Optional<string>("--noise-in", "folder with forward_noise.npy and step_noise.npy replacing the seeded draws");
         var lcmGuidance = CliApp.Optional<double?>("--lcm-guidance", "guidance scale w embedded for LCM-distilled UNets (timestep_cond) (default 8.5)");
         var providers = new ProviderOptions();
