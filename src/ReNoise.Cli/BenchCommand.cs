@@ -20,23 +20,33 @@ internal static class BenchCommand
         var promptFile = CliApp.Optional<string>("--prompt-file", "JSON object of image file name -> caption (default: captions.json in --images)");
         var prompt = CliApp.Optional<string>("--prompt", "one prompt for every image (overrides captions)");
         var lpips = CliApp.Optional<string>("--lpips", "LPIPS ONNX model (two [1,3,H,W] inputs in [-1,1], one distance output)");
-        var scheduler = CliApp.Optional<string>("--scheduler", "ddim | euler-ancestral | lcm (default: the model's own)");
-        var steps = CliApp.Optional<int?>("--steps", "base inversion steps N (default 4)");
-        var renoise = CliApp.Optional<int?>("--renoise-steps", "base R of the averaging, edit-loss, correction and adaptive rows (default 9)");
+        var preset = CliApp.Optional<string>("--preset", $"{string.Join(" | ", ModelPresets.Names)}: the paper's settings the rows start from (default auto: from the model folder)");
+        var scheduler = CliApp.Optional<string>("--scheduler", "ddim | euler-ancestral | lcm (default: the preset's)");
+        var steps = CliApp.Optional<int?>("--steps", "base inversion steps N (default: the preset's)");
+        var renoise = CliApp.Optional<int?>("--renoise-steps", "base R of the averaging, edit-loss, correction and adaptive rows (default: the preset's)");
         var lambdaAc = CliApp.Optional<double?>("--lambda-ac", "base pairwise (AC) regularization weight of the regularized rows (default 20)");
         var lambdaKl = CliApp.Optional<double?>("--lambda-kl", "base patch-KL regularization weight of the regularized rows (default 0.065)");
         var seed = CliApp.Optional<int?>("--seed", "seed of all random draws (default 7865)");
-        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the model's)");
-        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the model's)");
+        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the preset's, at most the model's native size)");
+        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the preset's, at most the model's native size)");
+        var providers = new ProviderOptions();
 
         var command = new Command("bench", "Measure reconstruction quality against model calls for the paper's ablation and the accelerated variants.");
-        foreach (var o in new Option[] { model, images, outDir, configs, promptFile, prompt, lpips, scheduler, steps, renoise, lambdaAc, lambdaKl, seed, width, height })
+        foreach (var o in new Option[] { model, images, outDir, configs, promptFile, prompt, lpips, preset, scheduler, steps, renoise, lambdaAc, lambdaKl, seed, width, height })
             command.Options.Add(o);
+        providers.AddTo(command);
 
         command.SetAction(p =>
         {
             var clock = Stopwatch.StartNew();
-            var defaults = new ReNoiseOptions();
+            var benchImages = BenchImages.Discover(p.GetValue(images)!, p.GetValue(promptFile), p.GetValue(prompt));
+            string outPath = p.GetValue(outDir)!;
+            var loadOptions = providers.LoadOptions(p);
+
+            // One model load for the whole bench; opening the folder creates no session yet.
+            using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!, loadOptions);
+            ModelPreset chosen = ModelPresets.Resolve(p.GetValue(preset), diffusionModel.Layout);
+            var defaults = chosen.Options;
             var baseOptions = defaults with
             {
                 InversionSteps = p.GetValue(steps) ?? defaults.InversionSteps,
@@ -46,21 +56,18 @@ internal static class BenchCommand
                 Seed = p.GetValue(seed) ?? defaults.Seed,
             };
             baseOptions.Validate();
-            var benchImages = BenchImages.Discover(p.GetValue(images)!, p.GetValue(promptFile), p.GetValue(prompt));
-            string outPath = p.GetValue(outDir)!;
-
-            using var lpipsModel = p.GetValue(lpips) is { } lpipsPath ? LpipsModel.Open(lpipsPath) : null;
-            using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!);
+            using var lpipsModel = p.GetValue(lpips) is { } lpipsPath ? LpipsModel.Open(lpipsPath, loadOptions) : null;
             var pipeline = new InversionPipeline(diffusionModel);
-            string? schedulerName = p.GetValue(scheduler);
+            string? schedulerName = p.GetValue(scheduler) ?? chosen.Scheduler;
             bool stochastic = pipeline.CreateScheduler(schedulerName, baseOptions.InversionSteps).IsStochastic;
             var configurations = BenchConfigurations.Select(p.GetValue(configs), stochastic);
             var settings = new BenchSettings
             {
                 BaseOptions = baseOptions,
                 Scheduler = schedulerName,
-                Width = p.GetValue(width) ?? 0,
-                Height = p.GetValue(height) ?? 0,
+                Preset = chosen.Name,
+                Width = p.GetValue(width) ?? chosen.ImageSizeFor(diffusionModel.Layout),
+                Height = p.GetValue(height) ?? chosen.ImageSizeFor(diffusionModel.Layout),
             };
 
             using var staged = new StagedFolder(outPath);

@@ -62,6 +62,23 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal("", result.Stderr.Replace("\r", "").Trim()); // no progress bar when stderr is not a terminal
     }
 
+    [Theory]
+    [InlineData(new string[0], "50", "DDIM inversion (R = 0)")]             // preset auto: SD, DDIM at 50 steps
+    [InlineData(new[] { "--steps", "4" }, "4", "DDIM inversion (R = 0)")]   // explicit options over the preset
+    [InlineData(new[] { "--preset", "none" }, "4", "DDIM inversion (R = 0)")]
+    public void The_base_options_come_from_the_models_preset_with_explicit_options_on_top(string[] extra, string nfe, string label)
+    {
+        var result = CliRunner.Run(["bench", "--model", CliRunner.Model("tiny-sd15-ddim"), "--images", ImageFolder(), "--out", _temp.File("bench"),
+            "--configs", "plain", "--width", "64", "--height", "64", "--execution-provider", "cpu", .. extra]);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var lines = File.ReadAllLines(Path.Combine(_temp.File("bench"), "results.csv"));
+        var header = BenchCsv.ParseLine(lines[0]).ToList();
+        var row = BenchCsv.ParseLine(lines[1]);
+        Assert.Equal(nfe, row[header.IndexOf("nfe")]);
+        Assert.Equal(label, row[header.IndexOf("label")]);
+        Assert.Equal("ddim", row[header.IndexOf("scheduler")]);
+    }
+
     [Fact]
     public void An_unknown_configuration_is_bad_input_and_leaves_no_output()
     {

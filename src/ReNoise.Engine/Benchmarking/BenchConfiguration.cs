@@ -86,23 +86,23 @@ public static class BenchConfigurations
                 b => Full(b) with { NoiseCorrection = NoiseCorrectionMode.Off }),
         };
         if (stochastic)
-            list.Add(new("noise-correction", "+ Noise correction (defaults)", [AblationSeries, AdaptiveSeries], Full));
+            list.Add(new("noise-correction", "+ Noise correction (defaults)", [AblationSeries, AdaptiveSeries], WithCorrection));
 
         foreach (int k in PlainStepMultiples)
             list.Add(new($"plain-x{k}", $"{plain}, {k}x steps", [PlainSeries], b => Plain(b) with { InversionSteps = b.InversionSteps * k }));
 
         foreach (double tol in AdaptiveTolerances)
             list.Add(new($"adaptive-{Format(tol)}", $"Adaptive renoise, tolerance {Format(tol)}", [AdaptiveSeries],
-                b => Full(b) with { RenoiseTolerance = tol }));
+                b => (stochastic ? WithCorrection(b) : Full(b)) with { RenoiseTolerance = tol }));
 
         foreach (int r in new[] { 1, 4, 9 })
             list.Add(new($"anderson-{r}", $"+ {r} ReNoise step{(r == 1 ? "" : "s")}, Anderson", [AndersonSeries],
                 b => Plain(b) with { RenoiseSteps = r, RenoiseAcceleration = RenoiseAcceleration.Anderson }));
         list.Add(new("anderson", "Defaults + Anderson", [AndersonAdaptiveSeries],
-            b => Full(b) with { RenoiseAcceleration = RenoiseAcceleration.Anderson }));
+            b => (stochastic ? WithCorrection(b) : Full(b)) with { RenoiseAcceleration = RenoiseAcceleration.Anderson }));
         foreach (double tol in AndersonTolerances)
             list.Add(new($"anderson-adaptive-{Format(tol)}", $"Defaults + Anderson, tolerance {Format(tol)}", [AndersonAdaptiveSeries],
-                b => Full(b) with { RenoiseAcceleration = RenoiseAcceleration.Anderson, RenoiseTolerance = tol }));
+                b => (stochastic ? WithCorrection(b) : Full(b)) with { RenoiseAcceleration = RenoiseAcceleration.Anderson, RenoiseTolerance = tol }));
         return list;
     }
 
@@ -153,6 +153,10 @@ public static class BenchConfigurations
         RenoiseTolerance = 0,
         RenoiseAcceleration = RenoiseAcceleration.None,
     };
+
+    /// <summary>The full method with noise correction on (the reference's procedure unless the base asks for the exact one).</summary>
+    private static ReNoiseOptions WithCorrection(ReNoiseOptions b) =>
+        Full(b) with { NoiseCorrection = b.NoiseCorrection == NoiseCorrectionMode.Off ? NoiseCorrectionMode.Reference : b.NoiseCorrection };
 
     private static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

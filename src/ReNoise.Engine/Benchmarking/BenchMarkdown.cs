@@ -16,7 +16,7 @@ public static class BenchMarkdown
         md.AppendLine("# ReNoise bench");
         md.AppendLine();
         md.AppendLine($"- model: `{report.ModelPath}` ({report.Family}, {report.ExecutionProvider})");
-        md.AppendLine($"- scheduler: {report.Scheduler}, {o.InversionSteps} steps; base R = {o.RenoiseSteps} (cap {o.FirstStepRenoiseCap} below t = {ReNoiseOptions.FirstStepMaxTimestep}), seed {o.Seed}");
+        md.AppendLine($"- scheduler: {report.Scheduler}{(report.Preset is null ? "" : $" (preset {report.Preset})")}, {o.InversionSteps} steps; base R = {o.RenoiseSteps} (cap {o.FirstStepRenoiseCap} below t = {ReNoiseOptions.FirstStepMaxTimestep}), seed {o.Seed}");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"- regularized rows: lambda_ac {o.LambdaAc}, lambda_kl {o.LambdaKl}, {o.RegularizationSteps} steps of {o.AcRolls} AC rolls; averaging windows {o.AverageFirstStep} (t < {ReNoiseOptions.FirstStepMaxTimestep}) and {o.AverageOtherSteps}; Anderson depth {o.AndersonDepth}"));
         md.AppendLine($"- images: {report.Images.Count} at {report.Width}x{report.Height} ({string.Join(", ", report.Images.Select(i => i.Name))})");

@@ -14,6 +14,9 @@ public sealed record BenchSettings
     /// <summary>"ddim", "euler-ancestral", "lcm", or null for the model's own.</summary>
     public string? Scheduler { get; init; }
 
+    /// <summary>The preset the base options came from, for the report (informational).</summary>
+    public string? Preset { get; init; }
+
     /// <summary>Working size; 0 takes the model's default.</summary>
     public int Width { get; init; }
 
@@ -130,6 +133,7 @@ public sealed class BenchReport
     public required int Width { get; init; }
     public required int Height { get; init; }
     public required ReNoiseOptions BaseOptions { get; init; }
+    public string? Preset { get; init; }
     public required IReadOnlyList<BenchConfiguration> Configurations { get; init; }
     public required IReadOnlyList<BenchImageReference> Images { get; init; }
     public required IReadOnlyList<BenchRow> Rows { get; init; }

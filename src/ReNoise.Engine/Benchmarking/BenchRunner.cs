@@ -75,6 +75,7 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
             Width = width,
             Height = height,
             BaseOptions = settings.BaseOptions,
+            Preset = settings.Preset,
             Configurations = configurations,
             Images = references,
             Rows = rows,
