@@ -25,7 +25,6 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
             BenchCsv.WriteResults(Temp.File(BenchCsv.ResultsFile), Report);
             BenchCsv.WriteImages(Temp.File(BenchCsv.ImagesFile), Report);
             BenchMarkdown.Write(Temp.File(BenchMarkdown.ResultsFile), Report);
-            BenchPlot.Write(Temp.File(BenchPlot.PlotFile), Report);
         }
 
         public static BenchImage Image { get; } = new("coffee.png", Path.Combine(TestPaths.RepoRoot, "bench", "data", "coffee.png"), Prompt);
@@ -176,20 +175,6 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
         Assert.Contains("1/1 diverged", md);
         Assert.Contains("LPIPS", md);
         Assert.Contains(Row("renoise-1").Psnr.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), md);
-    }
-
-    [Fact]
-    public void The_plot_is_a_png_of_psnr_against_nfe_per_series()
-    {
-        var png = ImageFiles.LoadRgb(_bench.Temp.File(BenchPlot.PlotFile));
-        Assert.Equal((BenchPlot.Width, BenchPlot.Height), (png.Width, png.Height));
-        var series = BenchPlot.Series(_bench.Report);
-        // The diverged configuration is left out; plain belongs to both the ablation and the baseline series.
-        var ablation = series.Single(s => s.Series == BenchConfigurations.AblationSeries).Points;
-        Assert.Equal(["plain", "renoise-1"], ablation.Select(p => p.Name));
-        Assert.Equal([4.0, 8.0], ablation.Select(p => p.Nfe));
-        Assert.DoesNotContain(series, s => s.Series == "test");
-        Assert.Contains(series, s => s.Series == BenchConfigurations.PlainSeries);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
+using ReNoise.Engine.Benchmarking;
 using ScottPlot;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli;
 
 /// <summary>
 /// psnr_vs_nfe.png: reconstruction PSNR (against the input, mean over images) against NFE, one
