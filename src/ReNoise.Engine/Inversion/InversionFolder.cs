@@ -7,7 +7,11 @@ using ReNoise.Engine.Tensors;
 namespace ReNoise.Engine.Inversion;
 
 /// <summary>The model an inversion was made with, as recorded in its manifest.</summary>
-public sealed record ModelRecord(string Path, string Family, double ScalingFactor, string ExecutionProvider);
+public sealed record ModelRecord(string Path, string Family, double ScalingFactor, string ExecutionProvider)
+{
+    /// <summary>The detected model variant (SdxlTurbo, Lcm, ...); null in manifests written before it was recorded.</summary>
+    public string? Variant { get; init; }
+}
 
 /// <summary>Every ReNoise parameter as the CLI spells it.</summary>
 public sealed record ParameterRecord
@@ -27,6 +31,8 @@ public sealed record ParameterRecord
     public string NoiseCorrection { get; init; } = "";
     public int Seed { get; init; }
     public string? NoiseIn { get; init; }
+    public double RenoiseTolerance { get; init; }
+    public string RenoiseAccel { get; init; } = "none";
 
     public static ParameterRecord From(ReNoiseOptions o, string? noiseIn) => new()
     {
@@ -45,6 +51,8 @@ public sealed record ParameterRecord
         NoiseCorrection = NoiseCorrectionNames.ToCli(o.NoiseCorrection),
         Seed = o.Seed,
         NoiseIn = noiseIn,
+        RenoiseTolerance = o.RenoiseTolerance,
+        RenoiseAccel = RenoiseAccelerationNames.ToCli(o.RenoiseAcceleration),
     };
 }
 
@@ -65,6 +73,12 @@ public sealed record InversionManifest
     public required string Scheduler { get; init; }
     public required ParameterRecord Parameters { get; init; }
 
+    /// <summary>The preset the parameters started from (explicit options override it), e.g. "sdxl-turbo".</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>LCM guidance scale w fed as timestep_cond (embedding of w - 1); null when the UNet takes none.</summary>
+    public double? LcmGuidanceScale { get; init; }
+
     /// <summary>The full schedule, descending (sampling order).</summary>
     public required int[] Timesteps { get; init; }
 
@@ -78,6 +92,9 @@ public sealed record InversionManifest
 
     /// <summary>UNet evaluations during the inversion (a batched call counts once).</summary>
     public required int Nfe { get; init; }
+
+    /// <summary>Model calls adaptive renoise (--renoise-tolerance) saved against running every iteration.</summary>
+    public int NfeSaved { get; init; }
 
     public required StepResiduals[] Residuals { get; init; }
     public required double Psnr { get; init; }

@@ -7,10 +7,7 @@ using ReNoise.Engine.Schedulers;
 
 namespace ReNoise.Web.Services;
 
-/// <summary>The ReNoise settings a model family starts from, shown beside the model picker.</summary>
-public sealed record ModelPreset(string Label, string Description, ReNoiseOptions Options);
-
-/// <summary>A model the studio offers.</summary>
+/// <summary>A model the studio offers, with the engine's preset for it (what the form starts from).</summary>
 public sealed record StudioModel(
     string Name,
     string Path,
@@ -23,6 +20,9 @@ public sealed record StudioModel(
 {
     /// <summary>What the picker shows: the bundled model is labelled as a demo.</summary>
     public string DisplayName => IsDemo ? $"{Name} (demo)" : Name;
+
+    /// <summary>The scheduler a new inversion uses: the preset's, else the model's own.</summary>
+    public string PresetScheduler => Preset.Scheduler ?? Scheduler;
 }
 
 /// <summary>
@@ -55,7 +55,10 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     public ConfiguredModelCatalog(IOptions<StudioOptions> options, IHostEnvironment environment, ILogger<ConfiguredModelCatalog> logger)
     {
         var settings = options.Value;
-        _loadOptions = new ModelLoadOptions { ExecutionProvider = settings.ExecutionProvider, IntraOpThreads = settings.IntraOpThreads };
+        _loadOptions = new ModelLoadOptions
+        {
+            ExecutionProvider = settings.ExecutionProvider, CudaDeviceId = settings.CudaDeviceId, IntraOpThreads = settings.IntraOpThreads,
+        };
         int concurrency = Math.Max(1, settings.Jobs.ConcurrencyPerModel);
 
         var models = new List<StudioModel>();
@@ -117,9 +120,21 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     {
         var folder = ModelFolder.Open(path);
         string scheduler = SchedulerFactory.DefaultNameFor(SchedulerConfig.Load(folder.SchedulerConfigPath), out _);
-        return new StudioModel(name, folder.Root, folder.Family, scheduler, folder.DefaultImageSize, isDemo, concurrency,
-            isDemo ? ModelPresets.Demo : ModelPresets.For(folder.Family, scheduler));
+        var preset = isDemo ? DemoPreset : ModelPresets.For(folder.Variant);
+        return new StudioModel(name, folder.Root, folder.Family, scheduler, preset.ImageSizeFor(folder), isDemo, concurrency, preset);
     }
+
+    /// <summary>
+    /// The bundled demo network (a closed-form Gaussian-prior UNet) reconstructs to its VAE's limit
+    /// only with exact noise correction; the reference's procedure leaves its reconstructions noisy.
+    /// Otherwise the SD-Turbo preset, at the demo's native 384 px.
+    /// </summary>
+    public static ModelPreset DemoPreset { get; } = ModelPresets.SdTurbo with
+    {
+        Name = "demo",
+        Description = "Demo: the SD-Turbo settings (Euler ancestral, 4 steps, R = 9) with exact noise correction, which the demo's closed-form UNet needs to reconstruct",
+        Options = ModelPresets.SdTurbo.Options with { NoiseCorrection = NoiseCorrectionMode.Exact },
+    };
 
     private static string Resolve(string path, string contentRoot)
     {
@@ -142,36 +157,4 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         }
         return null;
     }
-}
-
-/// <summary>
-/// Starting settings per sampler, from the configurations the paper and its reference use (spec §2):
-/// few-step samplers take the SDXL-Turbo defaults, DDIM the SD setting of 50 steps with R = 1.
-/// </summary>
-public static class ModelPresets
-{
-    /// <summary>
-    /// The bundled demo network (a closed-form Gaussian-prior UNet) reconstructs to the VAE's limit
-    /// only with exact noise correction; the reference's procedure leaves its reconstructions noisy.
-    /// </summary>
-    public static ModelPreset Demo { get; } = new(
-        "Demo: Turbo, 4 steps, exact correction",
-        "The paper's SDXL-Turbo setting (4 Euler-ancestral steps, R = 9, averaging, regularization) with exact noise correction, which the demo's closed-form UNet needs to reconstruct.",
-        new ReNoiseOptions { NoiseCorrection = NoiseCorrectionMode.Exact });
-
-    public static ModelPreset For(ModelFamily family, string scheduler) => scheduler switch
-    {
-        SchedulerFactory.Ddim => new ModelPreset(
-            "DDIM, 50 steps",
-            "The paper's SD 1.x/2.x setting: 50 DDIM steps with one renoise iteration each (no noise correction: DDIM is deterministic).",
-            new ReNoiseOptions { InversionSteps = 50, RenoiseSteps = 1, FirstStepRenoiseCap = 1, Averaging = false }),
-        SchedulerFactory.Lcm => new ModelPreset(
-            "LCM, 4 steps",
-            "Latent consistency models at 4 steps, with the paper's renoising, averaging, regularization and noise correction.",
-            new ReNoiseOptions()),
-        _ => new ModelPreset(
-            family == ModelFamily.Sdxl ? "SDXL-Turbo, 4 steps" : "Turbo, 4 steps",
-            "The paper's SDXL-Turbo setting: 4 Euler-ancestral steps, R = 9 (5 below t = 250), averaging, regularization and noise correction.",
-            new ReNoiseOptions()),
-    };
 }

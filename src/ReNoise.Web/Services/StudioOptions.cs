@@ -18,6 +18,9 @@ public sealed class StudioOptions
 
     public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Auto;
 
+    /// <summary>The GPU the CUDA provider uses.</summary>
+    public int CudaDeviceId { get; set; }
+
     /// <summary>Threads ONNX Runtime may use inside one operator; 0 lets it choose.</summary>
     public int IntraOpThreads { get; set; }
 

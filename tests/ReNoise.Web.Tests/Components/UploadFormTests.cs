@@ -39,7 +39,7 @@ public sealed class UploadFormTests : StudioTestContext
         Assert.StartsWith("data:image/jpeg;base64,", form.Find("[data-testid=upload-preview]").GetAttribute("src"));
         Assert.Contains("384×384", form.Find("[data-testid=upload-name]").TextContent);
         Assert.Contains("(demo)", form.Find("[data-testid=model-select]").TextContent);
-        Assert.Contains("Demo: Turbo, 4 steps, exact correction", form.Find("[data-testid=model-preset]").TextContent);
+        Assert.Contains("preset: demo", form.Find("[data-testid=model-preset]").TextContent);
 
         form.Find("#prompt-input").Input("  a photo of an astronaut  ");
         form.Find("#submit-inversion").Click();

@@ -21,7 +21,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
     private static InversionSubmission Submission(byte[]? image = null, string prompt = "a photo of an astronaut",
         Action<ParameterSet>? change = null, string? scheduler = null)
     {
-        var parameters = ParameterSet.From(ModelPresets.Demo.Options);
+        var parameters = ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options);
         change?.Invoke(parameters);
         return new InversionSubmission(image ?? TestImages.Astronaut(), "astronaut.png", prompt, "demo-sd-turbo", scheduler, parameters);
     }

@@ -39,7 +39,7 @@ public sealed class StartupTests
             await ReNoiseDatabase.MigrateAsync(db);
             var store = new GalleryStore(db, TimeProvider.System);
             owner = await store.GetOrCreateSessionAsync(null);
-            string request = JobJson.Write(new InvertJobRequest("demo-sd-turbo", "a cup of coffee", null, "coffee.png", ParameterSet.From(ModelPresets.Demo.Options)));
+            string request = JobJson.Write(new InvertJobRequest("demo-sd-turbo", "a cup of coffee", null, "coffee.png", ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options)));
             killed = await store.EnqueueInvertJobAsync(owner, request, TestImages.Coffee());
             Assert.True(await store.MarkJobRunningAsync(owner, killed));
             Assert.True(await store.UpdateJobProgressAsync(owner, killed, 0.5, "step 2/4"));
@@ -96,7 +96,7 @@ public sealed class QueueLimitTests
         var (_, owner) = await factory.NewBrowserAsync();
         var queue = factory.Services.GetRequiredService<JobQueue>();
         var hub = factory.Services.GetRequiredService<JobProgressHub>();
-        var parameters = ParameterSet.From(ModelPresets.Demo.Options);
+        var parameters = ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options);
         parameters.InversionSteps = 50;
         InversionSubmission Long() => new(TestImages.Coffee(), "coffee.png", "a cup of coffee", "demo-sd-turbo", null, parameters);
 
