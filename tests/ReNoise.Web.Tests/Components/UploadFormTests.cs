@@ -102,6 +102,10 @@ public sealed class UploadFormTests : StudioTestContext
         form.Find("#submit-inversion").Click();
         Assert.Contains("The source prompt is empty", form.Find("[data-testid=form-error]").TextContent);
         Assert.Empty(_submitted);
+
+        // A shown problem goes away as soon as it is fixed.
+        form.Find("#prompt-input").Input("a cup of coffee");
+        Assert.Empty(form.FindAll("[data-testid=form-error]"));
     }
 
     [Fact]
