@@ -39,7 +39,7 @@ public class RenoiseIterationBenchmarks
     private float[] _zt = null!, _guess = null!, _previous = null!, _e = null!, _eOpt = null!;
     private float[] _average = null!, _noise = null!;
     private float[] _gradient = null!, _acScratchFloat = null!;
-    private double[] _acScratch = null!;
+    private float[] _acScratch = null!;
     private int[] _shifts = null!;
     private SeededRandom _shiftRandom = null!;
 
@@ -60,7 +60,7 @@ public class RenoiseIterationBenchmarks
         _noise = FixedNoisePredictor.Gaussian(n, 5);
         _gradient = new float[n];
         _acScratchFloat = new float[n];
-        _acScratch = new double[PairwiseCorrelationLoss.ScratchLength(Shape)];
+        _acScratch = new float[PairwiseCorrelationLoss.ScratchLength(Shape)];
         _shifts = new int[PairwiseCorrelationLoss.ShiftCount(Shape)];
         _shiftRandom = new SeededRandom(11);
     }
