@@ -67,7 +67,7 @@ public static class CliApp
     internal static Option<T> Optional<T>(string name, string description) => new(name) { Description = description };
 
     internal static ModelRecord Describe(DiffusionModel model) =>
-        new(model.Folder, model.Family.ToString(), model.ScalingFactor, model.ExecutionProvider);
+        new(model.Folder, model.Family.ToString(), model.ScalingFactor, model.ExecutionProvider) { Variant = model.Variant.ToString() };
 
     internal static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 3);
 

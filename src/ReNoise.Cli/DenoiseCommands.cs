@@ -15,9 +15,12 @@ internal static class DenoiseCommands
         var prompt = CliApp.Required<string>("--prompt", "target prompt");
         var outDir = CliApp.Required<string>("--out", "output folder");
         var guidance = CliApp.Optional<double?>("--guidance", "edit guidance scale; above 1 the source prompt is the negative prompt (default 1)");
+        var providers = new ProviderOptions();
         var command = new Command("edit", "Edit an inverted image by denoising it with a new prompt.");
         foreach (var o in new Option[] { inversion, prompt, outDir, guidance }) command.Options.Add(o);
-        command.SetAction(p => Run(stdout, "edit", p.GetValue(inversion)!, p.GetValue(prompt), p.GetValue(outDir)!, p.GetValue(guidance) ?? 1.0));
+        providers.AddTo(command);
+        command.SetAction(p => Run(stdout, "edit", p.GetValue(inversion)!, p.GetValue(prompt), p.GetValue(outDir)!, p.GetValue(guidance) ?? 1.0,
+            providers.LoadOptions(p)));
         return command;
     }
 
@@ -25,20 +28,23 @@ internal static class DenoiseCommands
     {
         var inversion = CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`");
         var outDir = CliApp.Required<string>("--out", "output folder");
+        var providers = new ProviderOptions();
         var command = new Command("reconstruct", "Denoise an inverted image with its source prompt and compare with the input.");
         foreach (var o in new Option[] { inversion, outDir }) command.Options.Add(o);
-        command.SetAction(p => Run(stdout, "reconstruct", p.GetValue(inversion)!, null, p.GetValue(outDir)!, 1.0));
+        providers.AddTo(command);
+        command.SetAction(p => Run(stdout, "reconstruct", p.GetValue(inversion)!, null, p.GetValue(outDir)!, 1.0, providers.LoadOptions(p)));
         return command;
     }
 
-    private static int Run(TextWriter stdout, string commandName, string inversionFolder, string? editPrompt, string outDir, double guidance)
+    private static int Run(TextWriter stdout, string commandName, string inversionFolder, string? editPrompt, string outDir, double guidance,
+        ModelLoadOptions loadOptions)
     {
         var clock = Stopwatch.StartNew();
         StoredInversion stored = InversionFolder.Read(inversionFolder);
         bool reconstruct = editPrompt is null;
         string prompt = editPrompt ?? stored.SourcePrompt;
 
-        using var model = DiffusionModel.Load(stored.Manifest.Model.Path);
+        using var model = DiffusionModel.Load(stored.Manifest.Model.Path, loadOptions);
         var pipeline = new InversionPipeline(model);
         DenoiseResult result = pipeline.Denoise(stored, prompt, guidance);
 

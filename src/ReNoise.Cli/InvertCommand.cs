@@ -17,9 +17,11 @@ internal static class InvertCommand
         var image = CliApp.Required<string>("--image", "image file (PNG, JPEG, WebP, BMP, GIF)");
         var prompt = CliApp.Required<string>("--prompt", "source prompt describing the image");
         var outDir = CliApp.Required<string>("--out", "output folder");
-        var scheduler = CliApp.Optional<string>("--scheduler", "ddim | euler-ancestral | lcm (default: the model's own)");
-        var steps = CliApp.Optional<int?>("--steps", "inversion (and inference) steps N (default 4)");
-        var renoise = CliApp.Optional<int?>("--renoise-steps", "renoise iterations R per step (default 9)");
+        var preset = CliApp.Optional<string>("--preset",
+            $"{string.Join(" | ", ModelPresets.Names)}: the paper's settings the other options override (default auto: from the model folder)");
+        var scheduler = CliApp.Optional<string>("--scheduler", "ddim | euler-ancestral | lcm (default: the preset's)");
+        var steps = CliApp.Optional<int?>("--steps", "inversion (and inference) steps N (default: the preset's, 4 for turbo/LCM, 50 for SD/SDXL)");
+        var renoise = CliApp.Optional<int?>("--renoise-steps", "renoise iterations R per step (default: the preset's, 9 turbo, 7 LCM, 1 SD/SDXL)");
         var cap = CliApp.Optional<int?>("--first-step-renoise-cap", "R cap for timesteps below 250 (default 5)");
         var strength = CliApp.Optional<double?>("--strength", "fraction of the schedule inverted, (0, 1] (default 1)");
         var average = CliApp.Optional<string>("--average", "on | off: average noise predictions (default on)");
@@ -30,21 +32,27 @@ internal static class InvertCommand
         var lambdaKl = CliApp.Optional<double?>("--lambda-kl", "patch-KL regularization weight (default 0.065)");
         var regSteps = CliApp.Optional<int?>("--reg-steps", "regularization gradient steps (default 4)");
         var acRolls = CliApp.Optional<int?>("--ac-rolls", "random shifts of the AC loss per step (default 5)");
-        var correction = CliApp.Optional<string>("--noise-correction", "on | off | exact (default on)");
+        var correction = CliApp.Optional<string>("--noise-correction", "on | off | exact (default on; off in the SD/SDXL presets)");
         var seed = CliApp.Optional<int?>("--seed", "seed of all random draws (default 7865)");
-        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the model's)");
-        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the model's)");
+        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the preset's, at most the model's native size)");
+        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the preset's, at most the model's native size)");
         var noiseIn = CliApp.Optional<string>("--noise-in", "folder with forward_noise.npy and step_noise.npy replacing the seeded draws");
+        var lcmGuidance = CliApp.Optional<double?>("--lcm-guidance", "guidance scale w embedded for LCM-distilled UNets (timestep_cond) (default 8.5)");
+        var providers = new ProviderOptions();
 
         var command = new Command("invert", "Invert an image with ReNoise and write latent, noise maps, trajectory, reconstruction and manifest.");
         foreach (var o in new Option[] { model, image, prompt, outDir, scheduler, steps, renoise, cap, strength, average, averageFirst, averageRest,
-                     guidance, lambdaAc, lambdaKl, regSteps, acRolls, correction, seed, width, height, noiseIn })
+                     guidance, lambdaAc, lambdaKl, regSteps, acRolls, correction, seed, width, height, noiseIn, preset, lcmGuidance })
             command.Options.Add(o);
+        providers.AddTo(command);
 
         command.SetAction(p =>
         {
             var clock = Stopwatch.StartNew();
-            var defaults = new ReNoiseOptions();
+            // The preset depends on the model folder; opening it creates no ONNX session yet.
+            using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!, providers.LoadOptions(p));
+            ModelPreset chosen = ModelPresets.Resolve(p.GetValue(preset), diffusionModel.Layout);
+            var defaults = chosen.Options;
             var options = defaults with
             {
                 InversionSteps = p.GetValue(steps) ?? defaults.InversionSteps,
@@ -67,9 +75,8 @@ internal static class InvertCommand
             string? noiseFolder = p.GetValue(noiseIn);
             NoiseOverride? noise = noiseFolder is null ? null : ReadNoise(noiseFolder);
 
-            using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!);
-            int w = p.GetValue(width) ?? diffusionModel.DefaultImageSize;
-            int h = p.GetValue(height) ?? diffusionModel.DefaultImageSize;
+            int w = p.GetValue(width) ?? chosen.ImageSizeFor(diffusionModel.Layout);
+            int h = p.GetValue(height) ?? chosen.ImageSizeFor(diffusionModel.Layout);
             ImageLoader.ValidateSize(w, h);
             RgbImage input = ImageLoader.Load(imagePath, w, h);
             string promptText = p.GetValue(prompt)!;
@@ -80,8 +87,9 @@ internal static class InvertCommand
                 Image = input,
                 Prompt = promptText,
                 Options = options,
-                Scheduler = p.GetValue(scheduler),
+                Scheduler = p.GetValue(scheduler) ?? chosen.Scheduler,
                 Noise = noise,
+                LcmGuidanceScale = p.GetValue(lcmGuidance),
             });
 
             using var staged = new StagedFolder(p.GetValue(outDir)!);
@@ -96,6 +104,8 @@ internal static class InvertCommand
                 PromptTruncated = result.PromptTruncated,
                 Scheduler = result.Scheduler,
                 Parameters = ParameterRecord.From(options, noiseFolder is null ? null : Path.GetFullPath(noiseFolder)),
+                Preset = chosen.Name,
+                LcmGuidanceScale = result.LcmGuidanceScale,
                 Timesteps = result.Timesteps.ToArray(),
                 InvertedTimesteps = result.Trace.InvertedTimesteps.ToArray(),
                 StartIndex = result.StartIndex,
@@ -114,7 +124,7 @@ internal static class InvertCommand
             staged.Commit();
 
             CliApp.PrintWarnings(stdout, result.Warnings);
-            stdout.WriteLine($"inverted {imagePath} with {result.Scheduler} ({result.Trace.InvertedTimesteps.Count} steps, {diffusionModel.ExecutionProvider}) into {p.GetValue(outDir)}");
+            stdout.WriteLine($"inverted {imagePath} with {result.Scheduler} ({result.Trace.InvertedTimesteps.Count} steps, preset {chosen.Name}, {diffusionModel.ExecutionProvider}) into {p.GetValue(outDir)}");
             stdout.WriteLine($"nfe {manifest.Nfe}  psnr {result.Psnr:F2} dB  ssim {result.Ssim:F4}  {manifest.TotalMs:F0} ms (ONNX Runtime {manifest.OnnxRuntimeMs:F0} ms)");
             return 0;
         });

@@ -7,7 +7,11 @@ using ReNoise.Engine.Tensors;
 namespace ReNoise.Engine.Inversion;
 
 /// <summary>The model an inversion was made with, as recorded in its manifest.</summary>
-public sealed record ModelRecord(string Path, string Family, double ScalingFactor, string ExecutionProvider);
+public sealed record ModelRecord(string Path, string Family, double ScalingFactor, string ExecutionProvider)
+{
+    /// <summary>The detected model variant (SdxlTurbo, Lcm, ...); null in manifests written before it was recorded.</summary>
+    public string? Variant { get; init; }
+}
 
 /// <summary>Every ReNoise parameter as the CLI spells it.</summary>
 public sealed record ParameterRecord
@@ -64,6 +68,12 @@ public sealed record InversionManifest
     public bool PromptTruncated { get; init; }
     public required string Scheduler { get; init; }
     public required ParameterRecord Parameters { get; init; }
+
+    /// <summary>The preset the parameters started from (explicit options override it), e.g. "sdxl-turbo".</summary>
+    public string? Preset { get; init; }
+
+    /// <summary>LCM guidance scale w fed as timestep_cond (embedding of w - 1); null when the UNet takes none.</summary>
+    public double? LcmGuidanceScale { get; init; }
 
     /// <summary>The full schedule, descending (sampling order).</summary>
     public required int[] Timesteps { get; init; }

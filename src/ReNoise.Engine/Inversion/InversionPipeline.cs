@@ -23,6 +23,12 @@ public sealed record InversionRequest
     public string? Scheduler { get; init; }
 
     public NoiseOverride? Noise { get; init; }
+
+    /// <summary>
+    /// LCM guidance scale w for UNets that take <c>timestep_cond</c> (the embedding of w - 1 is fed);
+    /// null means diffusers' default 8.5. Ignored, with a warning when set, for other UNets.
+    /// </summary>
+    public double? LcmGuidanceScale { get; init; }
 }
 
 /// <summary>An inversion and everything needed to edit or reconstruct from it.</summary>
@@ -44,6 +50,9 @@ public sealed class InversionResult
     public required bool PromptTruncated { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
     public required TimeSpan InversionTime { get; init; }
+
+    /// <summary>The LCM guidance scale fed as <c>timestep_cond</c>; null when the UNet takes none.</summary>
+    public double? LcmGuidanceScale { get; init; }
 }
 
 /// <summary>A denoising run from a stored inversion: a reconstruction or an edit.</summary>
@@ -94,6 +103,8 @@ public sealed class InversionPipeline(DiffusionModel model)
     {
         var options = request.Options;
         options.Validate();
+        if (request.LcmGuidanceScale is { } w && !(double.IsFinite(w) && w >= 0))
+            throw new ReNoiseInputException($"--lcm-guidance must be a finite number >= 0, got {w}");
         var clock = Stopwatch.StartNew();
         IScheduler scheduler = CreateScheduler(request.Scheduler, options.InversionSteps);
         var shape = Model.LatentShapeFor(request.Image.Width, request.Image.Height);
@@ -101,6 +112,10 @@ public sealed class InversionPipeline(DiffusionModel model)
         int stepCount = scheduler.Timesteps.Count - start;
         var warnings = new List<string>(Model.Warnings);
         warnings.AddRange(WindowWarnings(scheduler, start, options));
+        INoisePredictor unet = Model.NoisePredictor(request.LcmGuidanceScale);
+        double? lcmGuidance = unet is GuidanceConditionedUNet conditioned ? conditioned.GuidanceScale : null;
+        if (request.LcmGuidanceScale is not null && lcmGuidance is null)
+            warnings.Add("--lcm-guidance has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
 
         // Draw order is fixed (forward noise, then one map per step) so a seed reproduces a run.
         var random = new SeededRandom(options.Seed);
@@ -124,13 +139,14 @@ public sealed class InversionPipeline(DiffusionModel model)
 
         PromptEmbeddings prompt = Model.EncodePrompt(request.Prompt);
         if (prompt.Truncated) warnings.Add("the prompt is longer than the text encoder's 77 tokens and was truncated");
-        PromptEmbeddings? negative = options.InversionGuidance > 1 ? Model.EncodePrompt("") : null;
+        // No negative prompt during inversion: SDXL models with force_zeros_for_empty_prompt use zeros.
+        PromptEmbeddings? negative = options.InversionGuidance > 1 ? Model.EncodeUnconditional() : null;
 
         float[] pixels = new float[3 * request.Image.Width * request.Image.Height];
         ImageTensor.ToNchw(request.Image, pixels);
         float[] z0 = Model.EncodeImage(pixels, request.Image.Width, request.Image.Height);
 
-        var inverter = new ReNoiseInverter(scheduler, Model.UNet, shape, options);
+        var inverter = new ReNoiseInverter(scheduler, unet, shape, options);
         var trace = inverter.Invert(new InversionInputs
         {
             CleanLatent = z0,
@@ -161,6 +177,7 @@ public sealed class InversionPipeline(DiffusionModel model)
             PromptTruncated = prompt.Truncated,
             Warnings = warnings,
             InversionTime = inversionTime,
+            LcmGuidanceScale = lcmGuidance,
         };
     }
 
@@ -186,7 +203,8 @@ public sealed class InversionPipeline(DiffusionModel model)
         IScheduler scheduler = CreateScheduler(inversion.Scheduler, inversion.Steps);
         var shape = inversion.Shape;
         var options = new ReNoiseOptions { InversionSteps = inversion.Steps };
-        var inverter = new ReNoiseInverter(scheduler, Model.UNet, shape, options);
+        // The edit must see the UNet conditioned as the inversion saw it (same LCM guidance embedding).
+        var inverter = new ReNoiseInverter(scheduler, Model.NoisePredictor(inversion.Manifest.LcmGuidanceScale), shape, options);
         PromptEmbeddings target = Model.EncodePrompt(prompt);
         PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.SourcePrompt) : null;
         int calls = 0;
@@ -207,17 +225,32 @@ public sealed class InversionPipeline(DiffusionModel model)
         return ImageTensor.FromNchw(pixels, width, height);
     }
 
-    /// <summary>Steps whose averaging window covers none of their iterations (a warning, not an error).</summary>
+    /// <summary>
+    /// Steps whose averaging window covers none of their iterations (a warning, not an error): one
+    /// line per window and iteration count, listing the timesteps, so a 50-step run with R = 1 (the
+    /// paper's SD preset, whose later steps are not averaged) warns once rather than 49 times.
+    /// </summary>
     private static IEnumerable<string> WindowWarnings(IScheduler scheduler, int start, ReNoiseOptions options)
     {
         if (!options.Averaging) yield break;
+        var uncovered = new List<(AveragingWindow Window, int Iterations, int Timestep)>();
         for (int index = start; index < scheduler.Timesteps.Count; index++)
         {
             int t = scheduler.Timesteps[index];
             int iterations = options.RenoiseStepsFor(t);
             var window = options.WindowFor(t);
-            if (!window.Covers(iterations))
-                yield return $"averaging window {window} covers none of the iterations 0..{iterations} of timestep {t}; that step is not averaged";
+            if (!window.Covers(iterations)) uncovered.Add((window, iterations, t));
+        }
+        foreach (var group in uncovered.GroupBy(u => (u.Window, u.Iterations)))
+        {
+            var timesteps = group.Select(u => u.Timestep).ToList();
+            string which = timesteps.Count switch
+            {
+                1 => $"timestep {timesteps[0]}; that step is",
+                <= 8 => $"timesteps {string.Join(", ", timesteps)}; those steps are",
+                _ => $"{timesteps.Count} timesteps ({timesteps[0]} down to {timesteps[^1]}); those steps are",
+            };
+            yield return $"averaging window {group.Key.Window} covers none of the iterations 0..{group.Key.Iterations} of {which} not averaged";
         }
     }
 

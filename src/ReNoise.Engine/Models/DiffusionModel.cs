@@ -52,7 +52,7 @@ public sealed class DiffusionModel : IDisposable
                 new Lazy<IPromptTokenizer>(() => CreateTokenizer(files.TokenizerDirectory)),
                 new Lazy<TextEncoder>(() => new TextEncoder(Open(files.TextEncoderPath)))))
             .ToArray();
-        _unet = new Lazy<UNet>(() => new UNet(Open(folder.UNetPath)));
+        _unet = new Lazy<UNet>(() => new UNet(Open(folder.UNetPath), folder.VaeScaleFactor, folder.TimeCondProjDim));
         _vaeEncoder = new Lazy<VaeEncoder>(() => new VaeEncoder(Open(folder.VaeEncoderPath), folder.ScalingFactor));
         _vaeDecoder = new Lazy<VaeDecoder>(() => new VaeDecoder(Open(folder.VaeDecoderPath), folder.ScalingFactor));
     }
@@ -72,6 +72,7 @@ public sealed class DiffusionModel : IDisposable
 
     public string Folder => _folder.Root;
     public ModelFamily Family => _folder.Family;
+    public ModelVariant Variant => _folder.Variant;
     public float ScalingFactor => _folder.ScalingFactor;
     public int DefaultImageSize => _folder.DefaultImageSize;
     public string SchedulerConfigPath => _folder.SchedulerConfigPath;
@@ -88,7 +89,26 @@ public sealed class DiffusionModel : IDisposable
     public IReadOnlyList<PromptEncoder> PromptEncoders => _promptEncoders;
 
     /// <summary>The noise predictor; its session is created on first access.</summary>
-    public INoisePredictor UNet => Get(_unet);
+    public UNet UNet => Get(_unet);
+
+    /// <summary>
+    /// True when the UNet takes LCM's guidance-scale embedding (<c>timestep_cond</c>); creates the
+    /// UNet session to find out.
+    /// </summary>
+    public bool UsesGuidanceEmbedding => UNet.UsesGuidanceEmbedding;
+
+    /// <summary>
+    /// The UNet as one job should call it: LCM-distilled UNets get the guidance-scale embedding of
+    /// <paramref name="lcmGuidanceScale"/> (of w - 1; null means diffusers' default 8.5), other UNets
+    /// are returned as they are. The session is shared between the jobs of this model.
+    /// </summary>
+    public INoisePredictor NoisePredictor(double? lcmGuidanceScale = null)
+    {
+        var unet = UNet;
+        return unet.UsesGuidanceEmbedding
+            ? unet.WithGuidanceScale(lcmGuidanceScale ?? GuidanceScaleEmbedding.DefaultGuidanceScale)
+            : unet;
+    }
 
     public VaeEncoder VaeEncoder => Get(_vaeEncoder);
     public VaeDecoder VaeDecoder => Get(_vaeDecoder);
@@ -113,18 +133,56 @@ public sealed class DiffusionModel : IDisposable
 
     /// <summary>
     /// Tokenizes and encodes a prompt (batch 1). SD 1.x/2.x: <c>encoder_hidden_states = last_hidden_state</c>.
+    /// SDXL (spec §7): the penultimate hidden states of both encoders concatenated per token
+    /// (768 + 1280 wide for the real models), pooled = encoder 2's <c>text_embeds</c>.
     /// <see cref="PromptEmbeddings.Truncated"/> is set when the prompt was longer than the context.
     /// </summary>
     public PromptEmbeddings EncodePrompt(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_promptEncoders.Length != 1)
+        if (_promptEncoders.Length == 1)
+        {
+            var pair = _promptEncoders[0];
+            return pair.Encoder.Encode(pair.Tokenizer.Encode(prompt));
+        }
+        if (_promptEncoders.Length != 2)
+            throw new ReNoiseInputException($"{Folder}: {_promptEncoders.Length} text encoders are not supported (one for SD, two for SDXL)");
+
+        var first = _promptEncoders[0];
+        var second = _promptEncoders[1];
+        var one = first.Encoder.EncodePenultimate(first.Tokenizer.Encode(prompt));
+        var two = second.Encoder.EncodePenultimate(second.Tokenizer.Encode(prompt));
+        if (one.SequenceLength != two.SequenceLength)
             throw new ReNoiseInputException(
-                $"{Folder}: {Family} models need the embeddings of {_promptEncoders.Length} text encoders combined, which is not supported yet");
-        var pair = _promptEncoders[0];
-        return pair.Encoder.Encode(pair.Tokenizer.Encode(prompt));
+                $"{Folder}: the two text encoders give {one.SequenceLength} and {two.SequenceLength} tokens; SDXL concatenates them per token");
+        if (two.Pooled is null)
+            throw new ReNoiseInputException(
+                $"{second.Files.TextEncoderPath}: SDXL's second text encoder has no 'text_embeds' output (the pooled projection)");
+
+        var width = one.HiddenSize + two.HiddenSize;
+        var hidden = new float[one.SequenceLength * width];
+        for (var token = 0; token < one.SequenceLength; token++)
+        {
+            one.HiddenStates.AsSpan(token * one.HiddenSize, one.HiddenSize).CopyTo(hidden.AsSpan(token * width));
+            two.HiddenStates.AsSpan(token * two.HiddenSize, two.HiddenSize).CopyTo(hidden.AsSpan(token * width + one.HiddenSize));
+        }
+        return new PromptEmbeddings(hidden, one.SequenceLength, width, two.Pooled) { Truncated = one.Truncated || two.Truncated };
     }
+
+    /// <summary>
+    /// The unconditional embedding for classifier-free guidance when no negative prompt is given:
+    /// all zeros for SDXL models with <c>force_zeros_for_empty_prompt</c> (as diffusers' SDXL
+    /// pipelines do), else the encoded empty prompt.
+    /// </summary>
+    public PromptEmbeddings EncodeUnconditional()
+    {
+        var empty = EncodePrompt("");
+        return ZeroesEmptyPrompt ? empty.Zeros() : empty;
+    }
+
+    /// <summary>True when the unconditional embedding is all zeros (SDXL with force_zeros_for_empty_prompt).</summary>
+    public bool ZeroesEmptyPrompt => Family == ModelFamily.Sdxl && _folder.ForceZerosForEmptyPrompt;
 
     /// <summary>
     /// Encodes NCHW RGB pixels in [-1, 1] (3 x height x width) to the scaled latent

@@ -38,6 +38,21 @@ public sealed class ModelFolder
 
     public ModelFamily Family { get; private init; }
 
+    /// <summary>The published model the configs point to (SD 1.x, SD-Turbo, SDXL-Turbo, LCM...); it picks the preset.</summary>
+    public ModelVariant Variant { get; private init; }
+
+    /// <summary><c>_class_name</c> of model_index.json (e.g. StableDiffusionXLPipeline), when present.</summary>
+    public string? PipelineClassName { get; private init; }
+
+    /// <summary><c>_class_name</c> of the scheduler config (e.g. EulerAncestralDiscreteScheduler), when present.</summary>
+    public string? SchedulerClassName { get; private init; }
+
+    /// <summary><c>timestep_spacing</c> of the scheduler config, when present.</summary>
+    public string? TimestepSpacing { get; private init; }
+
+    /// <summary><c>time_cond_proj_dim</c> of the UNet config: set for LCM-distilled UNets, which take <c>timestep_cond</c>.</summary>
+    public int? TimeCondProjDim { get; private init; }
+
     /// <summary>VAE latent scaling (<c>scaling_factor</c> of the VAE config; 0.18215 when absent).</summary>
     public float ScalingFactor { get; private init; }
 
@@ -67,7 +82,8 @@ public sealed class ModelFolder
     {
         if (string.IsNullOrWhiteSpace(folder))
             throw new ReNoiseInputException("model folder path is empty");
-        var root = Path.GetFullPath(folder);
+        // One spelling per folder (no trailing separator), so registries and manifests compare equal.
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         if (File.Exists(root))
             throw new ReNoiseInputException($"model path is a file, not a model folder: {root}");
         if (!Directory.Exists(root))
@@ -77,6 +93,7 @@ public sealed class ModelFolder
         var modelIndex = JsonConfig.ReadIfExists(modelIndexPath);
 
         var schedulerConfig = Require(root, "scheduler", "scheduler_config.json");
+        var scheduler = JsonConfig.Read(schedulerConfig);
         var textEncoders = new List<TextEncoderFiles> { RequireTextEncoder(root, "tokenizer", "text_encoder") };
 
         // SDXL pairs a second tokenizer with a second (projection) text encoder.
@@ -108,6 +125,10 @@ public sealed class ModelFolder
         var family = isSdxl
             ? ModelFamily.Sdxl
             : DetectSdFamily(nameOrPath, textEncoders[0].TokenizerDirectory, unetConfig?.GetInt("cross_attention_dim"));
+        var pipelineClass = modelIndex?.GetString("_class_name");
+        var schedulerClass = scheduler.GetString("_class_name");
+        var spacing = scheduler.GetString("timestep_spacing");
+        var timeCondProjDim = unetConfig?.GetInt("time_cond_proj_dim");
 
         return new ModelFolder(root)
         {
@@ -118,6 +139,11 @@ public sealed class ModelFolder
             VaeEncoderPath = vaeEncoderPath,
             VaeDecoderPath = vaeDecoderPath,
             Family = family,
+            Variant = DetectVariant(family, nameOrPath, pipelineClass, schedulerClass, spacing, timeCondProjDim),
+            PipelineClassName = pipelineClass,
+            SchedulerClassName = schedulerClass,
+            TimestepSpacing = spacing,
+            TimeCondProjDim = timeCondProjDim,
             ScalingFactor = scalingFactor,
             VaeScaleFactor = vaeScaleFactor,
             LatentChannels = latentChannels,
@@ -125,6 +151,34 @@ public sealed class ModelFolder
             DefaultImageSize = sampleSize is > 0 ? sampleSize.Value * vaeScaleFactor : FallbackImageSize,
             NameOrPath = nameOrPath,
             ForceZerosForEmptyPrompt = modelIndex?.GetBool("force_zeros_for_empty_prompt") ?? isSdxl,
+        };
+    }
+
+    /// <summary>
+    /// The published model behind the folder. Latent consistency: a UNet that takes the guidance
+    /// embedding (time_cond_proj_dim), an LCM pipeline class or scheduler, or "lcm" in the hub name.
+    /// Turbo: "turbo" in the hub name, or an Euler scheduler with trailing spacing (how SD-Turbo and
+    /// SDXL-Turbo ship; SD 1.x/2.x and SDXL base use leading spacing). Otherwise the family's base model.
+    /// </summary>
+    internal static ModelVariant DetectVariant(ModelFamily family, string? nameOrPath, string? pipelineClass,
+        string? schedulerClass, string? timestepSpacing, int? timeCondProjDim)
+    {
+        var name = nameOrPath?.ToLowerInvariant() ?? "";
+        var lcm = timeCondProjDim is > 0
+                  || (pipelineClass?.Contains("LatentConsistency", StringComparison.OrdinalIgnoreCase) ?? false)
+                  || schedulerClass == "LCMScheduler"
+                  || name.Contains("lcm");
+        var turbo = name.Contains("turbo")
+                    || (timestepSpacing == "trailing" && schedulerClass is "EulerAncestralDiscreteScheduler" or "EulerDiscreteScheduler");
+        if (family == ModelFamily.Sdxl)
+            return lcm ? ModelVariant.SdxlLcm : turbo ? ModelVariant.SdxlTurbo : ModelVariant.Sdxl;
+        if (lcm) return ModelVariant.Lcm;
+        if (turbo) return ModelVariant.SdTurbo;
+        return family switch
+        {
+            ModelFamily.Sd1 => ModelVariant.Sd1,
+            ModelFamily.Sd2 => ModelVariant.Sd2,
+            _ => ModelVariant.UnknownSd,
         };
     }
 

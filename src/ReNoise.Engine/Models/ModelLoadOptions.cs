@@ -21,4 +21,29 @@ public sealed record ModelLoadOptions
     public int CudaDeviceId { get; init; }
 
     public static ModelLoadOptions Default { get; } = new();
+
+    /// <summary>The names front ends and configuration accept: auto, cuda, cpu.</summary>
+    public static IReadOnlyList<string> ProviderNames { get; } = Array.AsReadOnly(["auto", "cuda", "cpu"]);
+
+    /// <summary>
+    /// Parses auto | cuda | cpu (case-insensitive). Anything else is a <see cref="ReNoiseInputException"/>
+    /// naming <paramref name="setting"/> (the option or configuration key the text came from).
+    /// </summary>
+    public static ExecutionProvider ParseExecutionProvider(string? text, string setting) =>
+        text?.Trim().ToLowerInvariant() switch
+        {
+            "auto" => ExecutionProvider.Auto,
+            "cuda" => ExecutionProvider.Cuda,
+            "cpu" => ExecutionProvider.Cpu,
+            _ => throw new ReNoiseInputException($"{setting} must be auto, cuda or cpu, got '{text}'"),
+        };
+
+    /// <summary>Checks the numbers; throws <see cref="ReNoiseInputException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (IntraOpThreads < 0)
+            throw new ReNoiseInputException($"intra-op thread count must be 0 (automatic) or positive, got {IntraOpThreads}");
+        if (CudaDeviceId < 0)
+            throw new ReNoiseInputException($"CUDA device id must be 0 or more, got {CudaDeviceId}");
+    }
 }

@@ -20,15 +20,15 @@ internal sealed class OnnxSessionFactory
     public OnnxSessionFactory(ModelLoadOptions options)
     {
         _options = options;
-        if (options.IntraOpThreads < 0)
-            throw new ReNoiseInputException($"intra-op thread count must be 0 (automatic) or positive, got {options.IntraOpThreads}");
+        options.Validate();
         if (options.ExecutionProvider == ExecutionProvider.Cpu) return;
 
         var failure = CudaProbes.GetOrAdd(options.CudaDeviceId, ProbeCuda);
         if (failure is null)
             _useCuda = true;
         else if (options.ExecutionProvider == ExecutionProvider.Cuda)
-            throw new ReNoiseInputException($"CUDA execution provider is not available ({failure})");
+            throw new ReNoiseInputException($"CUDA execution provider is not available ({failure}); " +
+                "it needs an NVIDIA GPU and the CUDA 13 and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), or choose auto or cpu");
         else
             AddWarning($"CUDA execution provider is not available, running on CPU ({failure}); " +
                 "a GPU needs the CUDA 13 and cuDNN 9 libraries on the library path (LD_LIBRARY_PATH), or choose the CPU explicitly");

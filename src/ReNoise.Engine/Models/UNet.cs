@@ -5,9 +5,12 @@ namespace ReNoise.Engine.Models;
 
 /// <summary>
 /// The UNet session as an <see cref="INoisePredictor"/>: inputs <c>sample</c>, <c>timestep</c>,
-/// <c>encoder_hidden_states</c> (found by name, element types and ranks from the metadata), output
-/// <c>out_sample</c>. Input and output tensors are kept per batch size and latent shape, so repeated
-/// calls allocate nothing. A model whose batch axis is fixed to 1 is run element by element.
+/// <c>encoder_hidden_states</c>, plus, when the export has them, SDXL's <c>text_embeds</c> (the
+/// prompt's pooled embedding, per batch element) and <c>time_ids</c> ([H, W, 0, 0, H, W] of the
+/// image the latent decodes to), and LCM's <c>timestep_cond</c> (the guidance-scale embedding).
+/// Inputs are found by name, element types and ranks come from the metadata; output <c>out_sample</c>.
+/// Input and output tensors are kept per batch size and latent shape, so repeated calls allocate
+/// nothing. A model whose batch axis is fixed to 1 is run element by element.
 /// </summary>
 public sealed class UNet : INoisePredictor, IDisposable
 {
@@ -18,25 +21,45 @@ public sealed class UNet : INoisePredictor, IDisposable
     private readonly string[] _outputNames;
     private readonly Dictionary<BindingKey, Binding> _bindings = [];
     private readonly object _gate = new();
+    private float[]? _defaultTimestepCond;
     private bool _disposed;
 
-    public UNet(OnnxSession session)
+    /// <param name="vaeScaleFactor">Pixels per latent cell: turns the latent shape into the image size of <c>time_ids</c>.</param>
+    /// <param name="timeCondProjDim">The UNet config's <c>time_cond_proj_dim</c>, used when the export leaves that axis dynamic.</param>
+    public UNet(OnnxSession session, int vaeScaleFactor = 8, int? timeCondProjDim = null)
     {
+        if (vaeScaleFactor < 1) throw new ArgumentOutOfRangeException(nameof(vaeScaleFactor));
         _session = session;
+        VaeScaleFactor = vaeScaleFactor;
         SampleInput = RequireInput(session, "sample", 4);
         TimestepInput = RequireInput(session, "timestep", -1);
         EncoderHiddenStatesInput = RequireInput(session, "encoder_hidden_states", 3);
         if (TimestepInput.Rank > 1)
             throw new ReNoiseInputException(
                 $"{session.ModelPath}: UNet input 'timestep' has rank {TimestepInput.Rank}, expected a scalar or [batch]");
+        TextEmbedsInput = OptionalInput(session, "text_embeds");
+        TimeIdsInput = OptionalInput(session, "time_ids");
+        TimestepCondInput = OptionalInput(session, "timestep_cond");
 
-        // Any further graph input is required (ONNX has no optional graph inputs); SDXL's text_embeds /
-        // time_ids and LCM's timestep_cond need conditioning this pipeline does not build yet.
-        var unknown = session.Inputs.FirstOrDefault(i =>
-            i.Name is not ("sample" or "timestep" or "encoder_hidden_states"));
+        // Any further graph input is required (ONNX has no optional graph inputs) and would need
+        // conditioning this engine does not build.
+        var unknown = session.Inputs.FirstOrDefault(i => !KnownInputs.Contains(i.Name));
         if (unknown is not null)
             throw new ReNoiseInputException(
-                $"{session.ModelPath}: UNet input '{unknown.Name}' is not supported yet; this model type (SDXL or LCM-distilled conditioning) cannot be used");
+                $"{session.ModelPath}: UNet input '{unknown.Name}' is not supported (the engine feeds {string.Join(", ", KnownInputs)})");
+
+        if (TimestepCondInput is not null)
+        {
+            int declared = TimestepCondInput.Dimensions[1];
+            TimeCondProjDim = declared > 0 ? declared : timeCondProjDim
+                ?? throw new ReNoiseInputException(
+                    $"{session.ModelPath}: the width of UNet input 'timestep_cond' is dynamic and unet/config.json states no time_cond_proj_dim");
+            if (timeCondProjDim is { } configured && declared > 0 && configured != declared)
+                throw new ReNoiseInputException(
+                    $"{session.ModelPath}: UNet input 'timestep_cond' is {declared} wide but unet/config.json says time_cond_proj_dim {configured}");
+            if (TimeCondProjDim < 4)
+                throw new ReNoiseInputException($"{session.ModelPath}: UNet input 'timestep_cond' is {TimeCondProjDim} wide, expected at least 4");
+        }
 
         OutputInfo = session.FindOutput("out_sample")
                      ?? (session.Outputs.Count == 1 ? session.Outputs[0] : null)
@@ -45,22 +68,71 @@ public sealed class UNet : INoisePredictor, IDisposable
         if (!OutputInfo.IsFloatingPoint)
             throw new ReNoiseInputException($"{session.ModelPath}: UNet output '{OutputInfo.Name}' is {OutputInfo.ElementType}, expected float");
 
-        _inputNames = [SampleInput.Name, TimestepInput.Name, EncoderHiddenStatesInput.Name];
+        var names = new List<string> { SampleInput.Name, TimestepInput.Name, EncoderHiddenStatesInput.Name };
+        if (TextEmbedsInput is not null) names.Add(TextEmbedsInput.Name);
+        if (TimeIdsInput is not null) names.Add(TimeIdsInput.Name);
+        if (TimestepCondInput is not null) names.Add(TimestepCondInput.Name);
+        _inputNames = names.ToArray();
         _outputNames = [OutputInfo.Name];
         RunsElementByElement = SampleInput.IsFixed(0, 1) || EncoderHiddenStatesInput.IsFixed(0, 1);
     }
+
+    private static readonly string[] KnownInputs = ["sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids", "timestep_cond"];
 
     public OnnxSession Session => _session;
     public OnnxTensorInfo SampleInput { get; }
     public OnnxTensorInfo TimestepInput { get; }
     public OnnxTensorInfo EncoderHiddenStatesInput { get; }
+
+    /// <summary>SDXL's pooled prompt embedding input, when the export has it.</summary>
+    public OnnxTensorInfo? TextEmbedsInput { get; }
+
+    /// <summary>SDXL's size-and-crop conditioning input, when the export has it.</summary>
+    public OnnxTensorInfo? TimeIdsInput { get; }
+
+    /// <summary>LCM-distilled UNets' guidance-scale embedding input, when the export has it.</summary>
+    public OnnxTensorInfo? TimestepCondInput { get; }
+
     public OnnxTensorInfo OutputInfo { get; }
+
+    public int VaeScaleFactor { get; }
+
+    /// <summary>Width of <c>timestep_cond</c>; null when the UNet takes none.</summary>
+    public int? TimeCondProjDim { get; }
+
+    /// <summary>True for LCM-distilled UNets, which are conditioned on the guidance scale.</summary>
+    public bool UsesGuidanceEmbedding => TimestepCondInput is not null;
 
     /// <summary>True when the exported batch axis is fixed to 1, so a batch is evaluated one element per run.</summary>
     public bool RunsElementByElement { get; }
 
+    /// <summary>SDXL's time_ids for a height x width image: original size, crop top-left (0, 0), target size.</summary>
+    public static float[] TimeIds(int height, int width) => [height, width, 0, 0, height, width];
+
+    /// <summary>
+    /// A view of this UNet that feeds the guidance-scale embedding of <paramref name="guidanceScale"/>
+    /// (of w - 1) as <c>timestep_cond</c>. The view shares the session; the plain UNet feeds the
+    /// embedding of <see cref="GuidanceScaleEmbedding.DefaultGuidanceScale"/>.
+    /// </summary>
+    public INoisePredictor WithGuidanceScale(double guidanceScale)
+    {
+        if (!double.IsFinite(guidanceScale)) throw new ArgumentOutOfRangeException(nameof(guidanceScale));
+        if (TimeCondProjDim is not { } dim) return this;
+        return new GuidanceConditionedUNet(this, guidanceScale, GuidanceScaleEmbedding.ForGuidanceScale(guidanceScale, dim));
+    }
+
     public void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
         ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output)
+    {
+        ReadOnlySpan<float> timestepCond = default;
+        if (TimeCondProjDim is { } dim)
+            timestepCond = _defaultTimestepCond ??= GuidanceScaleEmbedding.ForGuidanceScale(GuidanceScaleEmbedding.DefaultGuidanceScale, dim);
+        Predict(samples, shape, timestep, conditioning, output, timestepCond);
+    }
+
+    /// <summary>As <see cref="Predict(ReadOnlySpan{float}, LatentShape, int, ReadOnlySpan{PromptEmbeddings}, Span{float})"/>, with an explicit <c>timestep_cond</c> row (shared by the batch).</summary>
+    internal void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
+        ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output, ReadOnlySpan<float> timestepCond)
     {
         var batch = conditioning.Length;
         if (batch == 0)
@@ -71,25 +143,39 @@ public sealed class UNet : INoisePredictor, IDisposable
             throw new ArgumentException($"output holds {output.Length} values, expected {samples.Length}", nameof(output));
         var sequenceLength = conditioning[0].SequenceLength;
         var hiddenSize = conditioning[0].HiddenSize;
+        var pooledSize = conditioning[0].Pooled?.Length ?? 0;
         foreach (var c in conditioning)
         {
-            if (c.SequenceLength != sequenceLength || c.HiddenSize != hiddenSize)
+            if (c.SequenceLength != sequenceLength || c.HiddenSize != hiddenSize || (c.Pooled?.Length ?? 0) != pooledSize)
                 throw new ArgumentException("all conditioning embeddings of one batch must have the same shape", nameof(conditioning));
         }
+        if (TextEmbedsInput is not null && pooledSize == 0)
+            throw new ReNoiseInputException(
+                $"{_session.ModelPath}: the UNet takes pooled text embeddings ('{TextEmbedsInput.Name}') but the prompt encoding has none (SDXL models need tokenizer_2/ and text_encoder_2/)");
+        if (TimeCondProjDim is { } dim && timestepCond.Length != dim)
+            throw new ArgumentException($"timestep_cond holds {timestepCond.Length} values, the UNet takes {dim}", nameof(timestepCond));
 
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var perRun = RunsElementByElement ? 1 : batch;
-            var binding = GetBinding(new BindingKey(perRun, shape, sequenceLength, hiddenSize));
+            var binding = GetBinding(new BindingKey(perRun, shape, sequenceLength, hiddenSize, TextEmbedsInput is null ? 0 : pooledSize));
             binding.Timestep.Fill(timestep);
+            if (binding.TimestepCond is { } cond)
+            {
+                for (var b = 0; b < perRun; b++) cond.WriteFloats(timestepCond, b * timestepCond.Length);
+            }
             var latentLength = shape.Length;
             var embeddingLength = sequenceLength * hiddenSize;
             for (var first = 0; first < batch; first += perRun)
             {
                 binding.Sample.WriteFloats(samples.Slice(first * latentLength, perRun * latentLength));
                 for (var b = 0; b < perRun; b++)
-                    binding.EncoderHiddenStates.WriteFloats(conditioning[first + b].HiddenStates, b * embeddingLength);
+                {
+                    var c = conditioning[first + b];
+                    binding.EncoderHiddenStates.WriteFloats(c.HiddenStates, b * embeddingLength);
+                    binding.TextEmbeds?.WriteFloats(c.Pooled!, b * pooledSize);
+                }
                 _session.Run(_inputNames, binding.Inputs, _outputNames, binding.Outputs);
                 binding.Output.ReadFloats(output.Slice(first * latentLength, perRun * latentLength));
             }
@@ -134,21 +220,51 @@ public sealed class UNet : INoisePredictor, IDisposable
         TimestepInput.CheckShape(timestepShape, path);
         EncoderHiddenStatesInput.CheckShape(hiddenShape, path);
 
-        var created = new List<TensorBuffer>(4);
+        var created = new List<TensorBuffer>(7);
+        TensorBuffer Add(OnnxTensorInfo info, long[] shape)
+        {
+            var buffer = new TensorBuffer(info.ElementType, shape, $"{path}: input '{info.Name}'");
+            created.Add(buffer);
+            return buffer;
+        }
+
         try
         {
-            created.Add(new TensorBuffer(SampleInput.ElementType, sampleShape, $"{path}: input '{SampleInput.Name}'"));
-            created.Add(new TensorBuffer(TimestepInput.ElementType, timestepShape, $"{path}: input '{TimestepInput.Name}'"));
-            created.Add(new TensorBuffer(EncoderHiddenStatesInput.ElementType, hiddenShape, $"{path}: input '{EncoderHiddenStatesInput.Name}'"));
+            var sample = Add(SampleInput, sampleShape);
+            var timestep = Add(TimestepInput, timestepShape);
+            var hidden = Add(EncoderHiddenStatesInput, hiddenShape);
+            TensorBuffer? textEmbeds = null, timeIds = null, timestepCond = null;
+            if (TextEmbedsInput is not null)
+            {
+                long[] shape = [key.Batch, key.PooledSize];
+                TextEmbedsInput.CheckShape(shape, path);
+                textEmbeds = Add(TextEmbedsInput, shape);
+            }
+            if (TimeIdsInput is not null)
+            {
+                // Fixed per latent shape: the image is neither resized nor cropped before encoding.
+                var ids = TimeIds(key.Shape.Height * VaeScaleFactor, key.Shape.Width * VaeScaleFactor);
+                long[] shape = [key.Batch, ids.Length];
+                TimeIdsInput.CheckShape(shape, path);
+                timeIds = Add(TimeIdsInput, shape);
+                for (var b = 0; b < key.Batch; b++) timeIds.WriteFloats(ids, b * ids.Length);
+            }
+            if (TimestepCondInput is not null)
+            {
+                long[] shape = [key.Batch, TimeCondProjDim!.Value];
+                TimestepCondInput.CheckShape(shape, path);
+                timestepCond = Add(TimestepCondInput, shape);
+            }
             // out_sample has the sample's shape, so it can be preallocated too.
-            created.Add(new TensorBuffer(OutputInfo.ElementType, sampleShape, $"{path}: output '{OutputInfo.Name}'"));
+            var output = new TensorBuffer(OutputInfo.ElementType, sampleShape, $"{path}: output '{OutputInfo.Name}'");
+            created.Add(output);
+            return new Binding(sample, timestep, hidden, textEmbeds, timeIds, timestepCond, output);
         }
         catch
         {
             foreach (var buffer in created) buffer.Dispose();
             throw;
         }
-        return new Binding(created[0], created[1], created[2], created[3]);
     }
 
     private static OnnxTensorInfo RequireInput(OnnxSession session, string name, int rank)
@@ -163,25 +279,78 @@ public sealed class UNet : INoisePredictor, IDisposable
         return input;
     }
 
-    private readonly record struct BindingKey(int Batch, LatentShape Shape, int SequenceLength, int HiddenSize);
+    /// <summary>A [batch, width] conditioning input the export may or may not have.</summary>
+    private static OnnxTensorInfo? OptionalInput(OnnxSession session, string name) =>
+        session.FindInput(name) is null ? null : RequireInput(session, name, 2);
+
+    private readonly record struct BindingKey(int Batch, LatentShape Shape, int SequenceLength, int HiddenSize, int PooledSize);
 
     /// <summary>The pinned tensors of one (batch, shape) combination, in the session's input order.</summary>
-    private sealed class Binding(TensorBuffer sample, TensorBuffer timestep, TensorBuffer encoderHiddenStates, TensorBuffer output)
-        : IDisposable
+    private sealed class Binding : IDisposable
     {
-        public TensorBuffer Sample { get; } = sample;
-        public TensorBuffer Timestep { get; } = timestep;
-        public TensorBuffer EncoderHiddenStates { get; } = encoderHiddenStates;
-        public TensorBuffer Output { get; } = output;
-        public OrtValue[] Inputs { get; } = [sample.Value, timestep.Value, encoderHiddenStates.Value];
-        public OrtValue[] Outputs { get; } = [output.Value];
+        public Binding(TensorBuffer sample, TensorBuffer timestep, TensorBuffer encoderHiddenStates,
+            TensorBuffer? textEmbeds, TensorBuffer? timeIds, TensorBuffer? timestepCond, TensorBuffer output)
+        {
+            Sample = sample;
+            Timestep = timestep;
+            EncoderHiddenStates = encoderHiddenStates;
+            TextEmbeds = textEmbeds;
+            TimeIds = timeIds;
+            TimestepCond = timestepCond;
+            Output = output;
+            // Same order as the UNet's input names: the three core inputs, then the optional ones present.
+            var inputs = new List<OrtValue> { sample.Value, timestep.Value, encoderHiddenStates.Value };
+            if (textEmbeds is not null) inputs.Add(textEmbeds.Value);
+            if (timeIds is not null) inputs.Add(timeIds.Value);
+            if (timestepCond is not null) inputs.Add(timestepCond.Value);
+            Inputs = inputs.ToArray();
+            Outputs = [output.Value];
+        }
+
+        public TensorBuffer Sample { get; }
+        public TensorBuffer Timestep { get; }
+        public TensorBuffer EncoderHiddenStates { get; }
+        public TensorBuffer? TextEmbeds { get; }
+        public TensorBuffer? TimeIds { get; }
+        public TensorBuffer? TimestepCond { get; }
+        public TensorBuffer Output { get; }
+        public OrtValue[] Inputs { get; }
+        public OrtValue[] Outputs { get; }
 
         public void Dispose()
         {
             Sample.Dispose();
             Timestep.Dispose();
             EncoderHiddenStates.Dispose();
+            TextEmbeds?.Dispose();
+            TimeIds?.Dispose();
+            TimestepCond?.Dispose();
             Output.Dispose();
         }
     }
+}
+
+/// <summary>A <see cref="UNet"/> fed one fixed guidance-scale embedding as <c>timestep_cond</c> (one per job; the session is shared).</summary>
+public sealed class GuidanceConditionedUNet : INoisePredictor
+{
+    private readonly float[] _embedding;
+
+    internal GuidanceConditionedUNet(UNet unet, double guidanceScale, float[] embedding)
+    {
+        UNet = unet;
+        GuidanceScale = guidanceScale;
+        _embedding = embedding;
+    }
+
+    public UNet UNet { get; }
+
+    /// <summary>The LCM guidance scale w; the embedding is of w - 1.</summary>
+    public double GuidanceScale { get; }
+
+    /// <summary>The <c>timestep_cond</c> row fed with every batch element.</summary>
+    public ReadOnlySpan<float> Embedding => _embedding;
+
+    public void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
+        ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output) =>
+        UNet.Predict(samples, shape, timestep, conditioning, output, _embedding);
 }

@@ -119,8 +119,8 @@ public class ComponentReferenceTests
     {
         var path = FixturePaths.TestData("unet-extra-input.onnx");
         var e = Assert.Throws<ReNoiseInputException>(() => new UNet(OnnxSession.Open(path, Cpu)));
-        Assert.Contains("'text_embeds'", e.Message);
-        Assert.Contains("not supported yet", e.Message);
+        Assert.Contains("'class_labels'", e.Message);
+        Assert.Contains("is not supported", e.Message);
         Assert.StartsWith(path, e.Message);
         ModelFolderTests.AssertOneLine(e.Message);
     }

@@ -1,0 +1,239 @@
+using ReNoise.Engine.Models;
+
+namespace ReNoise.Engine.Hosting;
+
+/// <summary>A usable entry of the model registry: its folder was validated at start-up.</summary>
+public sealed class RegisteredModel
+{
+    internal RegisteredModel(string name, ModelFolder layout)
+    {
+        Name = name;
+        Layout = layout;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The validated folder (absolute path, family, variant, sizes).</summary>
+    public ModelFolder Layout { get; }
+
+    public string Path => Layout.Root;
+    public ModelVariant Variant => Layout.Variant;
+
+    /// <summary>The paper's preset for this model (what "auto" picks).</summary>
+    public ModelPreset Preset => ModelPresets.For(Layout.Variant);
+}
+
+/// <summary>
+/// The models a long-running host (the web studio) serves, from <c>ReNoise:Models</c>. Entries are
+/// validated when the registry is created; a bad one is reported in <see cref="Problems"/> and skipped,
+/// never fatal. Each model is loaded on first use and then shared by every job (one set of ONNX
+/// sessions per model; <see cref="DiffusionModel"/> is thread-safe). <see cref="Release"/> frees a
+/// model's sessions once no job holds it; the next use loads it again.
+/// </summary>
+public sealed class ModelRegistry : IDisposable
+{
+    private readonly Dictionary<string, Slot> _slots = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<RegisteredModel> _models = [];
+    private readonly List<string> _problems = [];
+    private int _disposed;
+
+    private ModelRegistry(ModelLoadOptions loadOptions) => LoadOptions = loadOptions;
+
+    /// <summary>
+    /// Validates every entry of <paramref name="settings"/> (name present and unique, path present,
+    /// folder in the diffusers/Optimum ONNX layout), resolving relative paths against
+    /// <paramref name="baseDirectory"/>. No ONNX session is created. Only settings that affect every
+    /// model (an unknown execution provider, a negative number) throw.
+    /// </summary>
+    public static ModelRegistry Create(ReNoiseSettings settings, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentException.ThrowIfNullOrWhiteSpace(baseDirectory);
+        var registry = new ModelRegistry(settings.ToLoadOptions());
+        var root = System.IO.Path.GetFullPath(baseDirectory);
+        const string models = ReNoiseSettings.SectionName + ":Models";
+
+        for (var i = 0; i < settings.Models.Count; i++)
+        {
+            var entry = settings.Models[i];
+            var name = entry.Name?.Trim();
+            var key = string.IsNullOrEmpty(name) ? $"{models}:{i}" : $"{models}:{i} (\"{name}\")";
+            if (string.IsNullOrEmpty(name))
+            {
+                registry._problems.Add($"{key}: Name is missing; entry skipped");
+                continue;
+            }
+            if (registry._slots.ContainsKey(name))
+            {
+                registry._problems.Add($"{key}: the name is already used by an earlier entry; entry skipped");
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(entry.Path))
+            {
+                registry._problems.Add($"{key}: Path is missing; entry skipped");
+                continue;
+            }
+            ModelFolder layout;
+            try
+            {
+                layout = ModelFolder.Open(System.IO.Path.Combine(root, entry.Path.Trim()));
+            }
+            catch (ReNoiseInputException e)
+            {
+                registry._problems.Add($"{key}: {e.Message}; entry skipped");
+                continue;
+            }
+            var model = new RegisteredModel(name, layout);
+            registry._models.Add(model);
+            registry._slots.Add(name, new Slot(model));
+        }
+
+        var wanted = settings.DefaultModel?.Trim();
+        var fallback = registry._models.FirstOrDefault()?.Name;
+        if (string.IsNullOrEmpty(wanted))
+        {
+            registry.DefaultModelName = fallback;
+        }
+        else if (registry._slots.TryGetValue(wanted, out var slot))
+        {
+            registry.DefaultModelName = slot.Model.Name;
+        }
+        else
+        {
+            registry.DefaultModelName = fallback;
+            registry._problems.Add(fallback is null
+                ? $"{ReNoiseSettings.SectionName}:DefaultModel \"{wanted}\" is not a usable model, and no model is usable"
+                : $"{ReNoiseSettings.SectionName}:DefaultModel \"{wanted}\" is not a usable model; using \"{fallback}\"");
+        }
+        return registry;
+    }
+
+    /// <summary>The usable models, in configuration order.</summary>
+    public IReadOnlyList<RegisteredModel> Models => _models;
+
+    /// <summary>Why entries were skipped (one line each, naming the configuration key); empty when all are usable.</summary>
+    public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>The model used when a request names none: <c>ReNoise:DefaultModel</c>, else the first usable entry; null when none is usable.</summary>
+    public string? DefaultModelName { get; private set; }
+
+    /// <summary>The session options every model is loaded with.</summary>
+    public ModelLoadOptions LoadOptions { get; }
+
+    /// <summary>The entry called <paramref name="name"/> (case-insensitive), or null.</summary>
+    public RegisteredModel? Find(string name) => _slots.TryGetValue(name, out var slot) ? slot.Model : null;
+
+    /// <summary>True when the model's <see cref="DiffusionModel"/> is loaded now.</summary>
+    public bool IsLoaded(string name)
+    {
+        var slot = SlotFor(name);
+        lock (slot) return slot.Loaded is not null;
+    }
+
+    /// <summary>
+    /// The model called <paramref name="name"/> (or the default when null), loaded on first use and
+    /// shared by every holder. Dispose the lease when the job is done; the model stays loaded.
+    /// Throws <see cref="ReNoiseInputException"/> for an unknown name or when loading fails
+    /// (for example, CUDA forced and unavailable).
+    /// </summary>
+    public ModelLease Acquire(string? name = null)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var resolved = name ?? DefaultModelName
+            ?? throw new ReNoiseInputException("no model is configured (ReNoise:Models has no usable entry)");
+        var slot = SlotFor(resolved);
+        lock (slot)
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            // Loading only validates the folder and picks the provider; sessions are created lazily
+            // by the model itself, once, and shared from then on.
+            slot.Loaded ??= DiffusionModel.Load(slot.Model.Path, LoadOptions);
+            slot.Leases++;
+            return new ModelLease(this, slot, slot.Loaded);
+        }
+    }
+
+    /// <summary>
+    /// Frees the sessions of <paramref name="name"/>: at once when no lease holds the model, else when
+    /// the last lease is returned. Returns false when the model was not loaded.
+    /// </summary>
+    public bool Release(string name)
+    {
+        var slot = SlotFor(name);
+        lock (slot)
+        {
+            if (slot.Loaded is null) return false;
+            if (slot.Leases == 0) Unload(slot);
+            else slot.ReleasePending = true;
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var slot in _slots.Values)
+        {
+            lock (slot)
+            {
+                slot.Loaded?.Dispose();
+                slot.Loaded = null;
+            }
+        }
+    }
+
+    internal void Return(Slot slot)
+    {
+        lock (slot)
+        {
+            slot.Leases--;
+            if (slot.Leases == 0 && slot.ReleasePending) Unload(slot);
+        }
+    }
+
+    private static void Unload(Slot slot)
+    {
+        slot.Loaded?.Dispose();
+        slot.Loaded = null;
+        slot.ReleasePending = false;
+    }
+
+    private Slot SlotFor(string name) =>
+        _slots.TryGetValue(name, out var slot)
+            ? slot
+            : throw new ReNoiseInputException(_models.Count == 0
+                ? $"unknown model \"{name}\" (no model is configured)"
+                : $"unknown model \"{name}\" (configured: {string.Join(", ", _models.Select(m => m.Name))})");
+
+    /// <summary>One registered model's load state; locked while it changes.</summary>
+    internal sealed class Slot(RegisteredModel model)
+    {
+        public RegisteredModel Model { get; } = model;
+        public DiffusionModel? Loaded { get; set; }
+        public int Leases { get; set; }
+        public bool ReleasePending { get; set; }
+    }
+}
+
+/// <summary>A job's hold on a registered model; dispose it when the job ends (the model stays loaded for the next job).</summary>
+public sealed class ModelLease : IDisposable
+{
+    private readonly ModelRegistry _registry;
+    private readonly ModelRegistry.Slot _slot;
+    private int _returned;
+
+    internal ModelLease(ModelRegistry registry, ModelRegistry.Slot slot, DiffusionModel model)
+    {
+        _registry = registry;
+        _slot = slot;
+        Model = model;
+    }
+
+    public string Name => _slot.Model.Name;
+    public DiffusionModel Model { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _returned, 1) == 0) _registry.Return(_slot);
+    }
+}

@@ -1,0 +1,228 @@
+using ReNoise.Engine.Hosting;
+using ReNoise.Engine.Models;
+using ReNoise.Engine.Tests.IO;
+using ReNoise.Engine.Tests.Models;
+
+namespace ReNoise.Engine.Tests.Hosting;
+
+public sealed class ModelRegistryTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static ReNoiseSettings Settings(params (string? Name, string? Path)[] models) => new()
+    {
+        ExecutionProvider = "cpu",
+        IntraOpThreads = 1,
+        Models = models.Select(m => new ModelEntrySettings { Name = m.Name, Path = m.Path }).ToList(),
+    };
+
+    /// <summary>The fixture models folder as the base directory: entries use paths relative to it.</summary>
+    private static ModelRegistry Fixtures(params (string? Name, string? Path)[] models) =>
+        ModelRegistry.Create(Settings(models), TestPaths.FixtureModels);
+
+    [Fact]
+    public void RelativePathsResolveAgainstTheBaseDirectoryAndAbsoluteOnesStay()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"), ("xl", FixturePaths.Model("tiny-sdxl-turbo")), ("lcm", "./tiny-lcm/"));
+
+        Assert.Empty(registry.Problems);
+        Assert.Equal(["turbo", "xl", "lcm"], registry.Models.Select(m => m.Name));
+        Assert.Equal(Path.GetFullPath(FixturePaths.Model("tiny-sd-turbo")), registry.Models[0].Path);
+        Assert.Equal(Path.GetFullPath(FixturePaths.Model("tiny-sdxl-turbo")), registry.Models[1].Path);
+        Assert.Equal(Path.GetFullPath(FixturePaths.Model("tiny-lcm")), registry.Models[2].Path);
+        Assert.Equal([ModelVariant.SdTurbo, ModelVariant.SdxlTurbo, ModelVariant.Lcm], registry.Models.Select(m => m.Variant));
+        Assert.Equal(["sd-turbo", "sdxl-turbo", "lcm"], registry.Models.Select(m => m.Preset.Name));
+        Assert.Equal("turbo", registry.DefaultModelName);   // no DefaultModel: the first usable entry
+        Assert.Equal(ExecutionProvider.Cpu, registry.LoadOptions.ExecutionProvider);
+    }
+
+    [Fact]
+    public void InvalidEntriesAreReportedWithTheirReasonAndSkipped()
+    {
+        using var broken = new TempModelCopy("tiny-sd-turbo");
+        File.Delete(broken.PathOf("unet", "model.onnx"));
+
+        using var registry = Fixtures(
+            ("good", "tiny-sd-turbo"),
+            ("missing", "no-such-model"),
+            ("broken", broken.Root),
+            (null, "tiny-lcm"),
+            ("good", "tiny-lcm"),
+            ("nopath", "  "));
+
+        Assert.Equal(["good"], registry.Models.Select(m => m.Name));
+        Assert.Equal(5, registry.Problems.Count);
+        Assert.All(registry.Problems, p => Assert.EndsWith("; entry skipped", p));
+        Assert.All(registry.Problems, ModelFolderTests.AssertOneLine);
+        Assert.StartsWith("ReNoise:Models:1 (\"missing\"): model folder not found: ", registry.Problems[0]);
+        Assert.Contains(Path.Combine(TestPaths.FixtureModels, "no-such-model"), registry.Problems[0]);
+        Assert.StartsWith("ReNoise:Models:2 (\"broken\"): model folder is missing ", registry.Problems[1]);
+        Assert.Contains(broken.PathOf("unet", "model.onnx"), registry.Problems[1]);
+        Assert.Equal("ReNoise:Models:3: Name is missing; entry skipped", registry.Problems[2]);
+        Assert.Equal("ReNoise:Models:4 (\"good\"): the name is already used by an earlier entry; entry skipped", registry.Problems[3]);
+        Assert.Equal("ReNoise:Models:5 (\"nopath\"): Path is missing; entry skipped", registry.Problems[4]);
+    }
+
+    [Fact]
+    public void TheDefaultModelIsTheConfiguredOneOrElseTheFirstUsable()
+    {
+        var settings = Settings(("a", "tiny-sd-turbo"), ("b", "tiny-lcm"));
+        settings.DefaultModel = "B";
+        using (var registry = ModelRegistry.Create(settings, TestPaths.FixtureModels))
+        {
+            Assert.Equal("b", registry.DefaultModelName);
+            Assert.Empty(registry.Problems);
+        }
+
+        settings.DefaultModel = "gone";
+        using (var registry = ModelRegistry.Create(settings, TestPaths.FixtureModels))
+        {
+            Assert.Equal("a", registry.DefaultModelName);
+            Assert.Equal("ReNoise:DefaultModel \"gone\" is not a usable model; using \"a\"", Assert.Single(registry.Problems));
+        }
+
+        var none = Settings(("x", "no-such-model"));
+        none.DefaultModel = "x";
+        using (var registry = ModelRegistry.Create(none, TestPaths.FixtureModels))
+        {
+            Assert.Null(registry.DefaultModelName);
+            Assert.Empty(registry.Models);
+            Assert.Equal(2, registry.Problems.Count);
+            Assert.Contains("no model is usable", registry.Problems[1]);
+            Assert.Throws<ReNoiseInputException>(() => registry.Acquire());
+        }
+    }
+
+    [Fact]
+    public void ModelsLoadOnFirstUseAndEveryJobSharesTheSameSessions()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"));
+        Assert.False(registry.IsLoaded("turbo"));
+
+        DiffusionModel first;
+        UNet unet;
+        using (var lease = registry.Acquire())
+        {
+            Assert.Equal("turbo", lease.Name);
+            first = lease.Model;
+            unet = first.UNet;
+            Assert.True(registry.IsLoaded("turbo"));
+        }
+        // Returning the lease keeps the model (and its sessions) for the next job.
+        Assert.True(registry.IsLoaded("TURBO"));
+        using (var again = registry.Acquire("Turbo"))
+        {
+            Assert.Same(first, again.Model);
+            Assert.Same(unet, again.Model.UNet);
+        }
+    }
+
+    [Fact]
+    public void ConcurrentFirstUsesLoadTheModelOnce()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"));
+        using var start = new Barrier(4);
+        var leases = new ModelLease[4];
+        var threads = Enumerable.Range(0, 4).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            leases[i] = registry.Acquire("turbo");
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+
+        Assert.All(leases, l => Assert.Same(leases[0].Model, l.Model));
+        foreach (var lease in leases) lease.Dispose();
+    }
+
+    [Fact]
+    public void ReleaseFreesAnIdleModelAndTheNextUseLoadsItAgain()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"));
+        Assert.False(registry.Release("turbo"));   // nothing loaded yet
+
+        DiffusionModel old;
+        using (var lease = registry.Acquire("turbo")) old = lease.Model;
+        Assert.True(registry.Release("turbo"));
+
+        Assert.False(registry.IsLoaded("turbo"));
+        Assert.Throws<ObjectDisposedException>(() => old.EncodePrompt("a cat"));
+        using var fresh = registry.Acquire("turbo");
+        Assert.NotSame(old, fresh.Model);
+        Assert.Equal(77, fresh.Model.EncodePrompt("a cat").SequenceLength);
+    }
+
+    [Fact]
+    public void ReleaseWaitsForTheJobsThatHoldTheModel()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"));
+        var job1 = registry.Acquire("turbo");
+        var job2 = registry.Acquire("turbo");
+
+        Assert.True(registry.Release("turbo"));
+        job1.Dispose();
+        job1.Dispose();   // a second dispose must not count twice
+        Assert.Equal(77, job2.Model.EncodePrompt("still usable").SequenceLength);
+        Assert.True(registry.IsLoaded("turbo"));
+
+        job2.Dispose();
+        Assert.False(registry.IsLoaded("turbo"));
+        Assert.Throws<ObjectDisposedException>(() => job2.Model.EncodePrompt("gone"));
+    }
+
+    [Fact]
+    public void UnknownNamesAreBadInputListingTheConfiguredOnes()
+    {
+        using var registry = Fixtures(("turbo", "tiny-sd-turbo"), ("lcm", "tiny-lcm"));
+        var e = Assert.Throws<ReNoiseInputException>(() => registry.Acquire("sdxl"));
+        Assert.Equal("unknown model \"sdxl\" (configured: turbo, lcm)", e.Message);
+        Assert.Throws<ReNoiseInputException>(() => registry.Release("sdxl"));
+    }
+
+    [Fact]
+    public void DisposingTheRegistryFreesEveryLoadedModel()
+    {
+        var registry = Fixtures(("turbo", "tiny-sd-turbo"));
+        DiffusionModel model;
+        using (var lease = registry.Acquire()) model = lease.Model;
+        registry.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => model.EncodePrompt("a cat"));
+        Assert.Throws<ObjectDisposedException>(() => registry.Acquire());
+    }
+
+    [Fact]
+    public void ForcedCudaFailsAtFirstUseWithAClearMessageWhereThereIsNoGpu()
+    {
+        var settings = Settings(("turbo", "tiny-sd-turbo"));
+        settings.ExecutionProvider = "cuda";
+        using var registry = ModelRegistry.Create(settings, TestPaths.FixtureModels);
+        Assert.Empty(registry.Problems);   // start-up only validates folders
+
+        if (OnnxCuda.IsUsable)
+        {
+            using var lease = registry.Acquire();
+            Assert.Equal("CUDAExecutionProvider", lease.Model.ExecutionProvider);
+            return;
+        }
+        var e = Assert.Throws<ReNoiseInputException>(() => registry.Acquire());
+        Assert.StartsWith("CUDA execution provider is not available (", e.Message);
+        Assert.Contains("CUDA 13 and cuDNN 9", e.Message);
+        ModelFolderTests.AssertOneLine(e.Message);
+        Assert.False(registry.IsLoaded("turbo"));
+    }
+}
+
+/// <summary>Whether this machine can run ONNX Runtime's CUDA provider (tests of the CPU fallback branch on it).</summary>
+internal static class OnnxCuda
+{
+    private static readonly Lazy<bool> Usable = new(() =>
+    {
+        using var model = DiffusionModel.Load(FixturePaths.Model("tiny-sd-turbo"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Auto });
+        return model.ExecutionProvider == "CUDAExecutionProvider";
+    });
+
+    public static bool IsUsable => Usable.Value;
+}
