@@ -13,7 +13,8 @@ namespace ReNoise.Benchmarks;
 /// (c) Full inversions on the tiny-sd-turbo fixture (ONNX Runtime, CPU provider, spec defaults:
 /// Euler ancestral, 4 steps, R = 9, 40 UNet calls) at 128x128 (latent 4x16x16) and 512x512
 /// (latent 4x64x64). <see cref="Inversion"/> is ReNoiseInverter.Invert alone (the image already
-/// encoded); <see cref="Pipeline"/> is InversionPipeline.Invert (prompt and VAE encoding,
+/// encoded); <see cref="UNetCall"/> one UNet evaluation through the engine's ONNX layer (its
+/// allocation is what the model adds to a renoise iteration's); <see cref="Pipeline"/> is InversionPipeline.Invert (prompt and VAE encoding,
 /// inversion, reconstruction, VAE decoding, PSNR/SSIM). Each call's wall time and the growth of
 /// DiffusionModel.OrtTime during it are summed in the benchmark process and reported by
 /// <see cref="OrtShareColumn"/>: the share of the time spent inside ONNX Runtime's Run.
@@ -31,8 +32,11 @@ public class OnnxInversionBenchmarks
     private InversionPipeline _pipeline = null!;
     private RgbImage _image = null!;
     private ReNoiseInverter _inverter = null!;
+    private LatentShape _shape;
     private InversionInputs _inputs = null!;
     private float[][] _stepNoise = null!;
+    private float[] _sample = null!, _output = null!;
+    private PromptEmbeddings[] _conditioning = null!;
     private long _wallTicks, _ortTicks, _calls;
 
     [GlobalSetup]
@@ -44,7 +48,7 @@ public class OnnxInversionBenchmarks
 
         var options = new ReNoiseOptions();
         IScheduler scheduler = _pipeline.CreateScheduler(null, options.InversionSteps);
-        LatentShape shape = _model.LatentShapeFor(ImageSize, ImageSize);
+        LatentShape shape = _shape = _model.LatentShapeFor(ImageSize, ImageSize);
         var pixels = new float[3 * ImageSize * ImageSize];
         ImageTensor.ToNchw(_image, pixels);
         var random = new SeededRandom(options.Seed);
@@ -65,6 +69,19 @@ public class OnnxInversionBenchmarks
             ForwardNoisedKlTarget = InversionPipeline.UsesForwardNoisedKlTarget(_model.Family, scheduler),
         };
         _inverter = new ReNoiseInverter(scheduler, _model.UNet, shape, options);
+        _sample = (float[])forward.Clone();
+        _output = new float[shape.Length];
+        _conditioning = [_inputs.Prompt];
+    }
+
+    /// <summary>One UNet evaluation (batch 1) through the engine's ONNX layer: what a renoise iteration adds to the engine's own work.</summary>
+    [Benchmark]
+    public float[] UNetCall()
+    {
+        long ort = _model.OrtTime.Ticks, started = Stopwatch.GetTimestamp();
+        _model.UNet.Predict(_sample, _shape, 499, _conditioning, _output);
+        Record(started, ort);
+        return _output;
     }
 
     [Benchmark]
@@ -89,6 +106,9 @@ public class OnnxInversionBenchmarks
 
     [GlobalCleanup(Target = nameof(Inversion))]
     public void CleanupInversion() => Cleanup(nameof(Inversion));
+
+    [GlobalCleanup(Target = nameof(UNetCall))]
+    public void CleanupUNetCall() => Cleanup(nameof(UNetCall));
 
     [GlobalCleanup(Target = nameof(Pipeline))]
     public void CleanupPipeline() => Cleanup(nameof(Pipeline));
