@@ -5,7 +5,7 @@ using ReNoise.Engine.Models;
 
 namespace ReNoise.Cli;
 
-/// <summary>The `renoise` command line: invert, edit, reconstruct. Exit 0 on success, 2 on bad input, 1 on failure.</summary>
+/// <summary>The `renoise` command line: invert, edit, reconstruct, bench. Exit 0 on success, 2 on bad input, 1 on failure.</summary>
 public static class CliApp
 {
     public const int BadInput = 2;
@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(InvertCommand.Create(stdout));
         root.Subcommands.Add(DenoiseCommands.CreateEdit(stdout));
         root.Subcommands.Add(DenoiseCommands.CreateReconstruct(stdout));
+        root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -39,10 +39,12 @@ internal static class InvertCommand
         var noiseIn = CliApp.Optional<string>("--noise-in", "folder with forward_noise.npy and step_noise.npy replacing the seeded draws");
         var lcmGuidance = CliApp.Optional<double?>("--lcm-guidance", "guidance scale w embedded for LCM-distilled UNets (timestep_cond) (default 8.5)");
         var providers = new ProviderOptions();
+        var tolerance = CliApp.Optional<double?>("--renoise-tolerance", "adaptive renoise: stop a step's iterations once the relative change is below X (default 0: off)");
+        var accel = CliApp.Optional<string>("--renoise-accel", "none | anderson: acceleration of the renoise iteration (default none)");
 
         var command = new Command("invert", "Invert an image with ReNoise and write latent, noise maps, trajectory, reconstruction and manifest.");
         foreach (var o in new Option[] { model, image, prompt, outDir, scheduler, steps, renoise, cap, strength, average, averageFirst, averageRest,
-                     guidance, lambdaAc, lambdaKl, regSteps, acRolls, correction, seed, width, height, noiseIn, preset, lcmGuidance })
+                     guidance, lambdaAc, lambdaKl, regSteps, acRolls, correction, seed, width, height, noiseIn, preset, lcmGuidance, tolerance, accel })
             command.Options.Add(o);
         providers.AddTo(command);
 
@@ -69,6 +71,8 @@ internal static class InvertCommand
                 AcRolls = p.GetValue(acRolls) ?? defaults.AcRolls,
                 NoiseCorrection = p.GetValue(correction) is { } c ? NoiseCorrectionNames.Parse(c) : defaults.NoiseCorrection,
                 Seed = p.GetValue(seed) ?? defaults.Seed,
+                RenoiseTolerance = p.GetValue(tolerance) ?? defaults.RenoiseTolerance,
+                RenoiseAcceleration = p.GetValue(accel) is { } ra ? RenoiseAccelerationNames.Parse(ra) : defaults.RenoiseAcceleration,
             };
             options.Validate();
             string imagePath = p.GetValue(image)!;
@@ -111,6 +115,7 @@ internal static class InvertCommand
                 StartIndex = result.StartIndex,
                 LatentShape = [1, result.Shape.Channels, result.Shape.Height, result.Shape.Width],
                 Nfe = result.Trace.Nfe,
+                NfeSaved = result.Trace.NfeSaved,
                 Residuals = result.Trace.InvertedTimesteps.Select((t, i) => new StepResiduals(t, result.Trace.Residuals[i])).ToArray(),
                 Psnr = result.Psnr,
                 Ssim = result.Ssim,

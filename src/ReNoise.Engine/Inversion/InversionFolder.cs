@@ -31,6 +31,8 @@ public sealed record ParameterRecord
     public string NoiseCorrection { get; init; } = "";
     public int Seed { get; init; }
     public string? NoiseIn { get; init; }
+    public double RenoiseTolerance { get; init; }
+    public string RenoiseAccel { get; init; } = "none";
 
     public static ParameterRecord From(ReNoiseOptions o, string? noiseIn) => new()
     {
@@ -49,6 +51,8 @@ public sealed record ParameterRecord
         NoiseCorrection = NoiseCorrectionNames.ToCli(o.NoiseCorrection),
         Seed = o.Seed,
         NoiseIn = noiseIn,
+        RenoiseTolerance = o.RenoiseTolerance,
+        RenoiseAccel = RenoiseAccelerationNames.ToCli(o.RenoiseAcceleration),
     };
 }
 
@@ -88,6 +92,9 @@ public sealed record InversionManifest
 
     /// <summary>UNet evaluations during the inversion (a batched call counts once).</summary>
     public required int Nfe { get; init; }
+
+    /// <summary>Model calls adaptive renoise (--renoise-tolerance) saved against running every iteration.</summary>
+    public int NfeSaved { get; init; }
 
     public required StepResiduals[] Residuals { get; init; }
     public required double Psnr { get; init; }

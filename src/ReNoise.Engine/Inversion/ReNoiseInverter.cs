@@ -55,13 +55,20 @@ public sealed class InversionTrace
     /// <summary>The (corrected) noise maps, sampling order; the same arrays as <see cref="InversionInputs.StepNoise"/>.</summary>
     public required float[][] NoiseMaps { get; init; }
 
-    /// <summary>Per inversion step (lowest noise first): ||z^(k) - z^(k-1)|| / ||z^(k)|| for k = 1..R_t.</summary>
+    /// <summary>
+    /// Per inversion step (lowest noise first): the fixed-point residual of each renoise iteration
+    /// k = 1..R_t, ||z^(k) - z^(k-1)|| / ||z^(k)|| for the plain iteration (see
+    /// <see cref="ReNoiseOptions.RenoiseTolerance"/>). Shorter than R_t when a step stopped early.
+    /// </summary>
     public required IReadOnlyList<float[]> Residuals { get; init; }
 
     /// <summary>Timestep of each inversion step, lowest noise first.</summary>
     public required IReadOnlyList<int> InvertedTimesteps { get; init; }
 
     public required int Nfe { get; init; }
+
+    /// <summary>Model calls the adaptive tolerance saved against running every R_t iteration.</summary>
+    public int NfeSaved { get; init; }
 }
 
 /// <summary>
@@ -99,10 +106,13 @@ public sealed class ReNoiseInverter
             ? new NoiseRegularizer(new RegularizationOptions(_options.LambdaAc, _options.LambdaKl, _options.RegularizationSteps, _options.AcRolls),
                 _shape, new SeededRandom(_options.Seed))
             : null;
-        var step = new StepBuffers(n);
+        var step = new StepBuffers(n,
+            _options.RenoiseTolerance > 0 ? MaxAveragedCount(inputs.StartIndex) : 0,
+            _options.RenoiseAcceleration == RenoiseAcceleration.Anderson ? _options.AndersonDepth : 0);
         var trajectory = new List<float[]>(stepCount + 1) { (float[])inputs.CleanLatent.Clone() };
         var residuals = new List<float[]>(stepCount);
         var timesteps = new List<int>(stepCount);
+        int nfeSaved = 0;
 
         // Ascending: the lowest-noise step (last index of the descending schedule) first.
         float[] zt = trajectory[0];
@@ -111,7 +121,9 @@ public sealed class ReNoiseInverter
             Span<float> noise = _scheduler.IsStochastic ? inputs.StepNoise[index - inputs.StartIndex] : Span<float>.Empty;
             var report = new ProgressReporter(progress, stepNumber, stepCount, _scheduler.Timesteps[index], eps);
             float[] next = new float[n];
-            residuals.Add(InvertStep(index, zt, noise, inputs, eps, regularizer, step, next, report, cancellation));
+            float[] stepResiduals = InvertStep(index, zt, noise, inputs, eps, regularizer, step, next, report, cancellation);
+            residuals.Add(stepResiduals);
+            nfeSaved += _options.RenoiseStepsFor(_scheduler.Timesteps[index]) - stepResiduals.Length;
             timesteps.Add(_scheduler.Timesteps[index]);
             trajectory.Add(next);
             zt = next;
@@ -125,13 +137,35 @@ public sealed class ReNoiseInverter
             Residuals = residuals,
             InvertedTimesteps = timesteps,
             Nfe = eps.Nfe,
+            NfeSaved = nfeSaved,
         };
+    }
+
+    /// <summary>The largest averaging window L over the inverted steps (sizes the adaptive ring).</summary>
+    private int MaxAveragedCount(int startIndex)
+    {
+        int max = 0;
+        for (int index = startIndex; index < _scheduler.Timesteps.Count; index++)
+            max = Math.Max(max, _options.AveragedCountFor(_scheduler.Timesteps[index]));
+        return max;
     }
 
     /// <summary>
     /// One inversion step (spec §5): from the known z_t to z_{t+1} at step <paramref name="index"/>.
-    /// Returns the convergence residual of each renoise iteration.
+    /// Returns the fixed-point residual of each renoise iteration run (fewer than R_t when the
+    /// adaptive tolerance stops the step early).
     /// </summary>
+    /// <remarks>
+    /// Iteration i evaluates eps at the iterate x_i (x_0 = z_t) and maps it to
+    /// G(x_i) = InverseStep(z_t, e_i). The plain iteration takes x_{i+1} = G(x_i), which is the
+    /// spec's loop; Anderson acceleration mixes the last G values instead (until the in-loop
+    /// regularization starts). Residual i (i &gt;= 1) is
+    /// ||G(x_i) - x_i|| / ||G(x_i)||, for the plain iteration the relative change of the iterate.
+    /// With a tolerance, the step stops after the first iteration k whose residual is below it.
+    /// The averaging window [lo, hi') with hi' = min(hi, R_t + 1), of length L = hi' - lo, is then
+    /// the nominal one when it was complete by k (hi' &lt;= k + 1), and otherwise shifted to end at
+    /// k: the predictions of iterations max(0, k + 1 - L) .. k, the last L made, are averaged.
+    /// </remarks>
     private float[] InvertStep(int index, ReadOnlySpan<float> zt, Span<float> noise, InversionInputs inputs,
         GuidedNoisePredictor eps, NoiseRegularizer? regularizer, StepBuffers b, Span<float> zNext,
         ProgressReporter report, CancellationToken cancellation)
@@ -139,13 +173,23 @@ public sealed class ReNoiseInverter
         int t = _scheduler.Timesteps[index];
         AveragingWindow window = _options.WindowFor(t);
         int renoiseSteps = _options.RenoiseStepsFor(t);
+        float tolerance = (float)_options.RenoiseTolerance;
+        bool adaptive = tolerance > 0;
         var residuals = new float[renoiseSteps];
+        int iterationsRun = renoiseSteps;
 
         if (regularizer is not null)
         {
             if (inputs.ForwardNoisedKlTarget) _scheduler.AddNoise(inputs.CleanLatent, inputs.ForwardNoise, index, b.ForwardNoised);
             else inputs.CleanLatent.CopyTo(b.ForwardNoised, 0);
         }
+
+        // Anderson mixes only while G is deterministic. Once the in-loop prediction is regularized
+        // (the AC term draws random shifts, so G is noisy and no longer the map whose fixed point is
+        // sought) the step iterates plainly, exactly as the spec's loop.
+        int regularizedFrom = _options.Averaging ? window.Start : Math.Min(window.Start, 1);
+        b.Anderson?.Reset();
+        b.Recent?.Clear(_options.AveragedCountFor(t));
 
         zt.CopyTo(b.Guess);
         int averaged = 0;
@@ -157,16 +201,37 @@ public sealed class ReNoiseInverter
             else
                 eps.Predict(b.Guess, index, b.Eps);
 
-            if (window.Contains(i)) RunningMean(b.Average, b.Eps, averaged++); // before regularization
+            // Averaged before regularization. Adaptive steps do not know yet where they stop, so
+            // they keep the last L predictions made before the window's end; otherwise the window
+            // is fixed and a running mean suffices.
+            if (b.Recent is not null) { if (i < window.End) b.Recent.Push(b.Eps); }
+            else if (window.Contains(i)) RunningMean(b.Average, b.Eps, averaged++);
             if (i >= window.Start || (!_options.Averaging && i > 0))
                 regularizer?.Regularize(b.Eps, b.OptimalEps);
 
-            b.Guess.CopyTo(b.Previous, 0);
-            _scheduler.InverseStep(zt, b.Eps, noise, index, b.Guess);
-            if (i > 0) residuals[i - 1] = RelativeChange(b.Guess, b.Previous);
+            float residual;
+            if (b.Anderson is null || (regularizer is not null && i >= regularizedFrom))
+            {
+                b.Guess.CopyTo(b.Previous, 0);
+                _scheduler.InverseStep(zt, b.Eps, noise, index, b.Guess);
+                residual = i > 0 ? RelativeChange(b.Guess, b.Previous) : float.NaN;
+            }
+            else
+            {
+                _scheduler.InverseStep(zt, b.Eps, noise, index, b.Mapped);
+                residual = i > 0 ? RelativeChange(b.Mapped, b.Guess) : float.NaN;
+                b.Anderson.Next(b.Guess, b.Mapped);
+            }
+            if (i > 0) residuals[i - 1] = residual;
             report.Iteration(i, renoiseSteps);
+            if (adaptive && i > 0 && residual < tolerance)
+            {
+                iterationsRun = i;
+                break;
+            }
         }
 
+        if (b.Recent is not null) averaged = b.Recent.Mean(b.Average);
         if (_options.Averaging && averaged > 0)
         {
             regularizer?.Regularize(b.Average, b.OptimalEps);
@@ -184,10 +249,11 @@ public sealed class ReNoiseInverter
         }
 
         if (!TensorPrimitives.IsFiniteAll<float>(b.Guess))
-            throw new InversionDivergedException(
-                $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps");
+            throw new InversionDivergedException(regularizer is not null
+                ? $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps"
+                : $"the inversion diverged at timestep {t} (non-finite latent) without regularization: the inverse steps grow the latent past the model's range; use fewer --steps or --renoise-steps");
         b.Guess.CopyTo(zNext);
-        return residuals;
+        return iterationsRun == renoiseSteps ? residuals : residuals[..iterationsRun];
     }
 
     /// <summary>
@@ -235,7 +301,7 @@ public sealed class ReNoiseInverter
     }
 
     /// <summary>Scratch latents of one step, allocated once per inversion.</summary>
-    private sealed class StepBuffers(int n)
+    private sealed class StepBuffers(int n, int recentCapacity, int andersonDepth)
     {
         public readonly float[] Guess = new float[n];
         public readonly float[] Previous = new float[n];
@@ -244,6 +310,53 @@ public sealed class ReNoiseInverter
         public readonly float[] Average = new float[n];
         public readonly float[] ForwardNoised = new float[n];
         public readonly float[] Scratch = new float[n];
+
+        /// <summary>G(x_i) when the next iterate is not simply G(x_i).</summary>
+        public readonly float[] Mapped = andersonDepth > 0 ? new float[n] : [];
+
+        /// <summary>The last predictions (adaptive renoise only).</summary>
+        public readonly RecentPredictions? Recent = recentCapacity > 0 ? new RecentPredictions(recentCapacity, n) : null;
+
+        public readonly AndersonMixer? Anderson = andersonDepth > 0 ? new AndersonMixer(andersonDepth, n) : null;
+    }
+
+    /// <summary>A ring of the last L noise predictions of a step, oldest overwritten first.</summary>
+    private sealed class RecentPredictions
+    {
+        private readonly float[][] _slots;
+        private int _window;
+        private int _count;
+        private int _next;
+
+        public RecentPredictions(int capacity, int n)
+        {
+            _slots = new float[capacity][];
+            for (int k = 0; k < capacity; k++) _slots[k] = new float[n];
+        }
+
+        /// <summary>Empties the ring and sets how many predictions this step keeps (L; 0 keeps none).</summary>
+        public void Clear(int window)
+        {
+            _window = Math.Min(window, _slots.Length);
+            _count = 0;
+            _next = 0;
+        }
+
+        public void Push(ReadOnlySpan<float> prediction)
+        {
+            if (_window == 0) return;
+            prediction.CopyTo(_slots[_next]);
+            _next = (_next + 1) % _window;
+            _count = Math.Min(_count + 1, _window);
+        }
+
+        /// <summary>Running mean of the kept predictions, oldest first (the same arithmetic as the fixed window); returns how many.</summary>
+        public int Mean(Span<float> average)
+        {
+            int oldest = _count < _window ? 0 : _next;
+            for (int j = 0; j < _count; j++) RunningMean(average, _slots[(oldest + j) % _window], j);
+            return _count;
+        }
     }
 
     private readonly struct ProgressReporter(Action<InversionProgress>? sink, int step, int stepCount, int timestep, GuidedNoisePredictor eps)
