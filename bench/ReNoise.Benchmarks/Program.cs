@@ -17,5 +17,7 @@ public static class Program
         if (!args.Contains("--artifacts"))
             args = [.. args, "--artifacts", Path.Combine(RepoPaths.RepoRoot, "artifacts", "benchmarks")];
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        // The ORT-share log has been read into the summary by now.
+        File.Delete(OrtShareLog.HostFile);
     }
 }
