@@ -24,7 +24,8 @@ public sealed class NoiseRegularizer
     private readonly bool _useAc;
     private readonly float[] _gradient;
     private readonly int[] _shifts;
-    private readonly double[] _acScratch;
+    private readonly float[] _acScratch;
+    private readonly double[] _targetStatistics;
 
     public NoiseRegularizer(RegularizationOptions options, LatentShape shape, SeededRandom random)
     {
@@ -45,7 +46,8 @@ public sealed class NoiseRegularizer
 
         _gradient = _useKl || _useAc ? new float[shape.Length] : [];
         _shifts = _useAc ? new int[PairwiseCorrelationLoss.ShiftCount(shape)] : [];
-        _acScratch = _useAc ? new double[PairwiseCorrelationLoss.ScratchLength(shape)] : [];
+        _acScratch = _useAc ? new float[PairwiseCorrelationLoss.ScratchLength(shape)] : [];
+        _targetStatistics = _useKl ? new double[PatchKlLoss.StatisticsLength(shape)] : [];
     }
 
     public RegularizationOptions Options { get; }
@@ -70,13 +72,15 @@ public sealed class NoiseRegularizer
         if (!_useKl && !_useAc) return;
 
         Span<float> gradient = _gradient;
+        // e_opt stays fixed while e moves: its tile statistics serve every KL step of this call.
+        if (_useKl) PatchKlLoss.TargetStatistics(eOpt, Shape, _targetStatistics);
         float klStep = -(float)Options.LambdaKl;
         float acStep = -(float)(Options.LambdaAc / Options.AcRolls);
         for (int step = 0; step < Options.Steps; step++)
         {
             if (_useKl)
             {
-                PatchKlLoss.Gradient(e, eOpt, Shape, gradient);
+                PatchKlLoss.Gradient(e, _targetStatistics, Shape, gradient);
                 TensorPrimitives.Clamp(gradient, -ClipLimit, ClipLimit, gradient);
                 TensorPrimitives.MultiplyAdd(gradient, klStep, e, e);
             }

@@ -1,4 +1,9 @@
-using System.Numerics.Tensors;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using ReNoise.Engine.Tensors;
 
 namespace ReNoise.Engine.Inversion;
@@ -10,9 +15,17 @@ namespace ReNoise.Engine.Inversion;
 /// <c>mean(x * roll(x, r, rows))^2 + mean(x * roll(x, r, cols))^2</c> (circular roll).
 /// The shifts are explicit so that value and gradient are deterministic; they are indexed
 /// <c>[channel * levels + level]</c>, and <see cref="DrawShifts"/> draws them in the reference
-/// order. Pyramid and sums are in double; callers provide the scratch so the gradient allocates
-/// nothing.
+/// order. Maps, products and gradient are float; each row's products are summed in float and the
+/// rows in double. Callers provide the scratch so the gradient allocates nothing.
 /// </summary>
+/// <remarks>
+/// This runs 20 times per regularization (spec defaults), so it is written for speed. Every level
+/// is kept in the scratch with each row stored twice, back to back (<c>x[i, 0..C) x[i, 0..C)</c>), so
+/// that a column roll by r of a row is one contiguous run of that doubled row, starting at
+/// <c>C - r</c> (or <c>r</c> for the roll by -r): each row's products are then one vector pass,
+/// and so is its gradient, with no wrap-around splits. The gradient of level 0 goes straight
+/// into the output.
+/// </remarks>
 public static class PairwiseCorrelationLoss
 {
     /// <summary>The pyramid stops at the first level with at most this many rows.</summary>
@@ -40,14 +53,19 @@ public static class PairwiseCorrelationLoss
     /// <summary>Number of shifts one evaluation uses: channels x levels.</summary>
     public static int ShiftCount(LatentShape shape) => shape.Channels * Levels(shape.Height, shape.Width);
 
-    /// <summary>Length of the double scratch buffer <see cref="Gradient"/> needs for <paramref name="shape"/>.</summary>
+    /// <summary>Length of the float scratch buffer <see cref="Gradient"/> needs for <paramref name="shape"/>.</summary>
     public static int ScratchLength(LatentShape shape)
     {
+        // One channel at a time: every level with doubled rows, then the gradients of levels 1...
         int levels = Levels(shape.Height, shape.Width);
-        int total = 0;
+        int maps = 0, gradients = 0;
         for (int level = 0; level < levels; level++)
-            total += (shape.Height >> level) * (shape.Width >> level);
-        return 2 * total; // the pyramid maps, then their gradients
+        {
+            int n = (shape.Height >> level) * (shape.Width >> level);
+            maps += 2 * n;
+            if (level > 0) gradients += n;
+        }
+        return maps + gradients;
     }
 
     /// <summary>
@@ -67,9 +85,9 @@ public static class PairwiseCorrelationLoss
 
     /// <summary>Loss value; allocates its own scratch (not for hot paths).</summary>
     public static double Value(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts)
-        => Value(e, shape, shifts, new double[ScratchLength(shape)]);
+        => Value(e, shape, shifts, new float[ScratchLength(shape)]);
 
-    public static double Value(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<double> scratch)
+    public static double Value(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> scratch)
     {
         Validate(e, shape, shifts, scratch);
         return Compute(e, shape, shifts, Span<float>.Empty, scratch, withGradient: false);
@@ -80,15 +98,17 @@ public static class PairwiseCorrelationLoss
     /// with N elements, d mean(x * roll(x, r))^2 / dx = 2 m (roll(x, r) + roll(x, -r)) / N; each
     /// pooled value's gradient is spread 1/4 to its 2x2 sources (dropped rows/columns get 0).
     /// </summary>
-    public static double Gradient(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<double> scratch)
+    public static double Gradient(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<float> scratch)
     {
         Validate(e, shape, shifts, scratch);
         if (gradient.Length != shape.Length)
             throw new ArgumentException($"gradient has {gradient.Length} elements, shape {shape} needs {shape.Length}.", nameof(gradient));
+        if (gradient.Overlaps(e))
+            throw new ArgumentException("gradient must not overlap e.", nameof(gradient));
         return Compute(e, shape, shifts, gradient, scratch, withGradient: true);
     }
 
-    private static void Validate(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<double> scratch)
+    private static void Validate(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> scratch)
     {
         if (e.Length != shape.Length)
             throw new ArgumentException($"e has {e.Length} elements, shape {shape} needs {shape.Length}.", nameof(e));
@@ -100,127 +120,255 @@ public static class PairwiseCorrelationLoss
             throw new ArgumentException($"scratch has {scratch.Length} elements, shape {shape} needs {needed}.", nameof(scratch));
     }
 
-    private static double Compute(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<double> scratch, bool withGradient)
+    /// <summary>Pyramids are at most 31 levels deep (an int height halves to 8 within 28 steps).</summary>
+    private const int MaxLevels = 32;
+
+    private static double Compute(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<float> scratch, bool withGradient)
     {
         int levels = Levels(shape.Height, shape.Width);
         int plane = shape.PlaneLength;
-        int pyramidLength = ScratchLength(shape) / 2;
-        Span<double> pyramid = scratch[..pyramidLength];
-        Span<double> pyramidGradient = scratch.Slice(pyramidLength, pyramidLength);
+        Span<int> mapOffset = stackalloc int[MaxLevels];
+        Span<int> gradientOffset = stackalloc int[MaxLevels];
+        int mapsLength = 0, gradientsLength = 0;
+        for (int level = 0; level < levels; level++)
+        {
+            int n = (shape.Height >> level) * (shape.Width >> level);
+            mapOffset[level] = mapsLength;
+            mapsLength += 2 * n;
+            gradientOffset[level] = gradientsLength;
+            if (level > 0) gradientsLength += n;
+        }
+        Span<float> maps = scratch[..mapsLength];
+        Span<float> gradients = scratch.Slice(mapsLength, gradientsLength);
+        Span<float> rowCoefficient = stackalloc float[MaxLevels];
+        Span<float> colCoefficient = stackalloc float[MaxLevels];
 
         double loss = 0;
         for (int c = 0; c < shape.Channels; c++)
         {
-            ReadOnlySpan<float> source = e.Slice(c * plane, plane);
-            for (int i = 0; i < plane; i++) pyramid[i] = source[i];
+            ReadOnlySpan<int> channelShifts = shifts.Slice(c * levels, levels);
+            Doubled(e.Slice(c * plane, plane), shape.Height, shape.Width, maps[..(2 * plane)]);
 
-            int offset = 0;
+            // Forward, finest level first: each level's two means, then its pool.
             for (int level = 0; level < levels; level++)
             {
                 int rows = shape.Height >> level, cols = shape.Width >> level;
-                int length = rows * cols;
-                Span<double> map = pyramid.Slice(offset, length);
-                Span<double> mapGradient = withGradient ? pyramidGradient.Slice(offset, length) : Span<double>.Empty;
-                loss += LevelTerm(map, rows, cols, shifts[c * levels + level], mapGradient);
+                int n = rows * cols;
+                ReadOnlySpan<float> map = maps.Slice(mapOffset[level], 2 * n);
+                var (rowSum, colSum) = Correlations(map, rows, cols, channelShifts[level]);
+                double rowMean = rowSum / n, colMean = colSum / n;
+                loss += rowMean * rowMean + colMean * colMean;
+                rowCoefficient[level] = (float)(2.0 * rowMean / n);
+                colCoefficient[level] = (float)(2.0 * colMean / n);
                 if (level + 1 < levels)
-                    Pool(map, rows, cols, pyramid.Slice(offset + length, (rows / 2) * (cols / 2)));
-                offset += length;
+                    Pool(map, rows, cols, maps.Slice(mapOffset[level + 1], 2 * (rows / 2) * (cols / 2)));
             }
 
             if (!withGradient) continue;
 
-            // Back through the pools, coarsest first, so each level's gradient is complete
-            // before it is spread to the level below.
-            for (int level = levels - 1; level >= 1; level--)
+            // Backward, coarsest level first, so each level's gradient is complete before the
+            // level below adds its unpooled share.
+            Span<float> coarser = Span<float>.Empty;
+            for (int level = levels - 1; level >= 0; level--)
             {
                 int rows = shape.Height >> level, cols = shape.Width >> level;
-                int fineRows = shape.Height >> (level - 1), fineCols = shape.Width >> (level - 1);
-                offset -= rows * cols;
-                int fineOffset = offset - fineRows * fineCols;
-                Unpool(pyramidGradient.Slice(offset, rows * cols), rows, cols,
-                       pyramidGradient.Slice(fineOffset, fineRows * fineCols), fineCols);
+                int n = rows * cols;
+                Span<float> levelGradient = level == 0 ? gradient.Slice(c * plane, plane) : gradients.Slice(gradientOffset[level], n);
+                LevelGradient(maps.Slice(mapOffset[level], 2 * n), rows, cols, channelShifts[level],
+                    rowCoefficient[level], colCoefficient[level], coarser, levelGradient);
+                coarser = levelGradient;
             }
-
-            Span<float> target = gradient.Slice(c * plane, plane);
-            for (int i = 0; i < plane; i++) target[i] = (float)pyramidGradient[i];
         }
         return loss;
     }
 
-    /// <summary>
-    /// One level's two terms; when <paramref name="gradient"/> is not empty it is overwritten with
-    /// their gradient with respect to this level's map.
-    /// </summary>
-    private static double LevelTerm(ReadOnlySpan<double> x, int rows, int cols, int shift, Span<double> gradient)
+    /// <summary>Copies a rows x cols map into <paramref name="doubled"/> with every row written twice, back to back.</summary>
+    private static void Doubled(ReadOnlySpan<float> map, int rows, int cols, Span<float> doubled)
     {
-        int n = rows * cols;
-        int rowShift = Modulo(shift, rows);
-        int colShift = Modulo(shift, cols);
+        for (int i = 0; i < rows; i++)
+        {
+            ReadOnlySpan<float> row = map.Slice(i * cols, cols);
+            row.CopyTo(doubled.Slice(2 * i * cols, cols));
+            row.CopyTo(doubled.Slice((2 * i + 1) * cols, cols));
+        }
+    }
 
-        // roll(x, r, rows)[i, :] = x[(i - r) mod rows, :]; roll(x, r, cols)[:, j] = x[:, (j - r) mod cols].
+    /// <summary>
+    /// sum(x * roll(x, r, rows)) and sum(x * roll(x, r, cols)) of a map with doubled rows, where
+    /// roll(x, r, rows)[i, :] = x[(i - r) mod rows, :] and roll(x, r, cols)[i, j] = x[i, (j - r) mod cols]
+    /// = doubled row i at C - r + j. Each row's products are summed in float (a row is short), the rows in double.
+    /// </summary>
+    private static (double RowSum, double ColSum) Correlations(ReadOnlySpan<float> doubled, int rows, int cols, int shift)
+    {
+        int rowShift = Modulo(shift, rows), colShift = Modulo(shift, cols);
+        ref float mapRef = ref MemoryMarshal.GetReference(doubled);
         double rowSum = 0, colSum = 0;
         for (int i = 0; i < rows; i++)
         {
-            ReadOnlySpan<double> row = x.Slice(i * cols, cols);
-            rowSum += TensorPrimitives.Dot(row, x.Slice(Modulo(i - rowShift, rows) * cols, cols));
-            colSum += TensorPrimitives.Dot(row[colShift..], row[..(cols - colShift)])
-                    + TensorPrimitives.Dot(row[..colShift], row[(cols - colShift)..]);
-        }
-        double rowMean = rowSum / n, colMean = colSum / n;
-
-        if (!gradient.IsEmpty)
-        {
-            double a = 2.0 * rowMean / n, b = 2.0 * colMean / n;
-            for (int i = 0; i < rows; i++)
+            ref float row = ref Unsafe.Add(ref mapRef, 2 * i * cols);
+            ref float up = ref Unsafe.Add(ref mapRef, 2 * Wrap(i - rowShift, rows) * cols);
+            ref float rolled = ref Unsafe.Add(ref row, cols - colShift);
+            int j = 0;
+            float vertical = 0, horizontal = 0;
+            if (Vector.IsHardwareAccelerated)
             {
-                ReadOnlySpan<double> row = x.Slice(i * cols, cols);
-                Span<double> g = gradient.Slice(i * cols, cols);
-                // a (roll(x, r, rows) + roll(x, -r, rows))
-                TensorPrimitives.Multiply(x.Slice(Modulo(i - rowShift, rows) * cols, cols), a, g);
-                TensorPrimitives.MultiplyAdd(x.Slice(Modulo(i + rowShift, rows) * cols, cols), a, g, g);
-                // b (roll(x, r, cols) + roll(x, -r, cols)), each roll split at the wrap-around.
-                int rest = cols - colShift;
-                TensorPrimitives.MultiplyAdd(row[..rest], b, g[colShift..], g[colShift..]);
-                TensorPrimitives.MultiplyAdd(row[rest..], b, g[..colShift], g[..colShift]);
-                TensorPrimitives.MultiplyAdd(row[colShift..], b, g[..rest], g[..rest]);
-                TensorPrimitives.MultiplyAdd(row[..colShift], b, g[rest..], g[rest..]);
+                Vector<float> verticalSum = Vector<float>.Zero, horizontalSum = Vector<float>.Zero;
+                for (; j <= cols - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var x = Vector.LoadUnsafe(ref row, (nuint)j);
+                    verticalSum += x * Vector.LoadUnsafe(ref up, (nuint)j);
+                    horizontalSum += x * Vector.LoadUnsafe(ref rolled, (nuint)j);
+                }
+                vertical = Vector.Sum(verticalSum);
+                horizontal = Vector.Sum(horizontalSum);
             }
+            if (Vector128.IsHardwareAccelerated && Vector<float>.Count > Vector128<float>.Count && j <= cols - Vector128<float>.Count)
+            {
+                var x = Vector128.LoadUnsafe(ref row, (nuint)j);
+                vertical += Vector128.Sum(x * Vector128.LoadUnsafe(ref up, (nuint)j));
+                horizontal += Vector128.Sum(x * Vector128.LoadUnsafe(ref rolled, (nuint)j));
+                j += Vector128<float>.Count;
+            }
+            for (; j < cols; j++)
+            {
+                float x = Unsafe.Add(ref row, j);
+                vertical += x * Unsafe.Add(ref up, j);
+                horizontal += x * Unsafe.Add(ref rolled, j);
+            }
+            rowSum += vertical;
+            colSum += horizontal;
         }
-        return rowMean * rowMean + colMean * colMean;
+        return (rowSum, colSum);
     }
 
-    /// <summary>2x2 average pool, stride 2, floor (avg_pool2d with kernel 2).</summary>
-    private static void Pool(ReadOnlySpan<double> x, int rows, int cols, Span<double> pooled)
+    /// <summary>
+    /// Writes one level's gradient:
+    /// <c>g = a (roll(x, r, rows) + roll(x, -r, rows)) + b (roll(x, r, cols) + roll(x, -r, cols)) + unpool(coarser)</c>,
+    /// where unpool gives each of a coarse value's 2x2 sources a quarter of its gradient and the
+    /// dropped odd row/column nothing. <paramref name="coarser"/> is empty at the coarsest level;
+    /// <paramref name="doubled"/> is the level's map with doubled rows.
+    /// </summary>
+    private static void LevelGradient(ReadOnlySpan<float> doubled, int rows, int cols, int shift, float a, float b,
+        ReadOnlySpan<float> coarser, Span<float> g)
+    {
+        int rowShift = Modulo(shift, rows), colShift = Modulo(shift, cols);
+        int coarseRows = rows / 2, coarseCols = cols / 2;
+        ref float mapRef = ref MemoryMarshal.GetReference(doubled);
+        var va = new Vector<float>(a);
+        var vb = new Vector<float>(b);
+
+        for (int i = 0; i < rows; i++)
+        {
+            Span<float> gRow = g.Slice(i * cols, cols);
+            if (!coarser.IsEmpty && i < 2 * coarseRows)
+                Unpool(coarser.Slice((i / 2) * coarseCols, coarseCols), gRow);
+            else
+                gRow.Clear();
+
+            ref float gRef = ref MemoryMarshal.GetReference(gRow);
+            ref float row = ref Unsafe.Add(ref mapRef, 2 * i * cols);
+            ref float up = ref Unsafe.Add(ref mapRef, 2 * Wrap(i - rowShift, rows) * cols);
+            ref float down = ref Unsafe.Add(ref mapRef, 2 * Wrap(i + rowShift, rows) * cols);
+            ref float behind = ref Unsafe.Add(ref row, cols - colShift); // x[i, (j - r) mod C]
+            ref float ahead = ref Unsafe.Add(ref row, colShift);         // x[i, (j + r) mod C]
+            int j = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; j <= cols - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    nuint k = (nuint)j;
+                    var vertical = Vector.LoadUnsafe(ref up, k) + Vector.LoadUnsafe(ref down, k);
+                    var horizontal = Vector.LoadUnsafe(ref behind, k) + Vector.LoadUnsafe(ref ahead, k);
+                    (Vector.LoadUnsafe(ref gRef, k) + va * vertical + vb * horizontal).StoreUnsafe(ref gRef, k);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated && Vector<float>.Count > Vector128<float>.Count && j <= cols - Vector128<float>.Count)
+            {
+                nuint k = (nuint)j;
+                var vertical = Vector128.LoadUnsafe(ref up, k) + Vector128.LoadUnsafe(ref down, k);
+                var horizontal = Vector128.LoadUnsafe(ref behind, k) + Vector128.LoadUnsafe(ref ahead, k);
+                (Vector128.LoadUnsafe(ref gRef, k) + Vector128.Create(a) * vertical + Vector128.Create(b) * horizontal).StoreUnsafe(ref gRef, k);
+                j += Vector128<float>.Count;
+            }
+            for (; j < cols; j++)
+            {
+                float vertical = Unsafe.Add(ref up, j) + Unsafe.Add(ref down, j);
+                float horizontal = Unsafe.Add(ref behind, j) + Unsafe.Add(ref ahead, j);
+                Unsafe.Add(ref gRef, j) += a * vertical + b * horizontal;
+            }
+        }
+    }
+
+    /// <summary>
+    /// 2x2 average pool, stride 2, floor (avg_pool2d with kernel 2): ((t0 + b0) + (t1 + b1)) / 4,
+    /// from and to maps with doubled rows.
+    /// </summary>
+    private static void Pool(ReadOnlySpan<float> doubled, int rows, int cols, Span<float> pooledDoubled)
     {
         int pooledRows = rows / 2, pooledCols = cols / 2;
+        ref float mapRef = ref MemoryMarshal.GetReference(doubled);
+        ref float pooledRef = ref MemoryMarshal.GetReference(pooledDoubled);
         for (int i = 0; i < pooledRows; i++)
         {
-            ReadOnlySpan<double> top = x.Slice(2 * i * cols, cols);
-            ReadOnlySpan<double> bottom = x.Slice((2 * i + 1) * cols, cols);
-            Span<double> output = pooled.Slice(i * pooledCols, pooledCols);
-            for (int j = 0; j < pooledCols; j++)
-                output[j] = 0.25 * (top[2 * j] + top[2 * j + 1] + bottom[2 * j] + bottom[2 * j + 1]);
-        }
-    }
-
-    /// <summary>Adds a quarter of each pooled value's gradient to its 2x2 sources.</summary>
-    private static void Unpool(ReadOnlySpan<double> pooledGradient, int pooledRows, int pooledCols, Span<double> fineGradient, int fineCols)
-    {
-        for (int i = 0; i < pooledRows; i++)
-        {
-            ReadOnlySpan<double> source = pooledGradient.Slice(i * pooledCols, pooledCols);
-            Span<double> top = fineGradient.Slice(2 * i * fineCols, fineCols);
-            Span<double> bottom = fineGradient.Slice((2 * i + 1) * fineCols, fineCols);
-            for (int j = 0; j < pooledCols; j++)
+            ref float top = ref Unsafe.Add(ref mapRef, 2 * (2 * i) * cols);
+            ref float bottom = ref Unsafe.Add(ref mapRef, 2 * (2 * i + 1) * cols);
+            ref float output = ref Unsafe.Add(ref pooledRef, 2 * i * pooledCols);
+            ref float copy = ref Unsafe.Add(ref output, pooledCols);
+            int j = 0;
+            if (Sse3.IsSupported || AdvSimd.Arm64.IsSupported)
             {
-                double quarter = 0.25 * source[j];
-                top[2 * j] += quarter;
-                top[2 * j + 1] += quarter;
-                bottom[2 * j] += quarter;
-                bottom[2 * j + 1] += quarter;
+                var quarter = Vector128.Create(0.25f);
+                for (; j <= pooledCols - 4; j += 4)
+                {
+                    nuint k = (nuint)(2 * j);
+                    // Columns 2j..2j+7 of both rows; the pairwise sum of (top + bottom) gives 4 outputs.
+                    var first = Vector128.LoadUnsafe(ref top, k) + Vector128.LoadUnsafe(ref bottom, k);
+                    var second = Vector128.LoadUnsafe(ref top, k + 4) + Vector128.LoadUnsafe(ref bottom, k + 4);
+                    var pairs = Sse3.IsSupported ? Sse3.HorizontalAdd(first, second) : AdvSimd.Arm64.AddPairwise(first, second);
+                    var pooled = pairs * quarter;
+                    pooled.StoreUnsafe(ref output, (nuint)j);
+                    pooled.StoreUnsafe(ref copy, (nuint)j);
+                }
+            }
+            for (; j < pooledCols; j++)
+            {
+                float left = Unsafe.Add(ref top, 2 * j) + Unsafe.Add(ref bottom, 2 * j);
+                float right = Unsafe.Add(ref top, 2 * j + 1) + Unsafe.Add(ref bottom, 2 * j + 1);
+                Unsafe.Add(ref output, j) = Unsafe.Add(ref copy, j) = (left + right) * 0.25f;
             }
         }
     }
+
+    /// <summary>
+    /// Writes a quarter of each coarse gradient value to its two sources in this fine row
+    /// (fine[2j] = fine[2j + 1] = coarse[j] / 4); an odd trailing column gets 0.
+    /// </summary>
+    private static void Unpool(ReadOnlySpan<float> coarse, Span<float> fine)
+    {
+        ref float source = ref MemoryMarshal.GetReference(coarse);
+        ref float target = ref MemoryMarshal.GetReference(fine);
+        int count = coarse.Length, j = 0;
+        if (Vector128.IsHardwareAccelerated)
+        {
+            var quarter = Vector128.Create(0.25f);
+            for (; j <= count - 4; j += 4)
+            {
+                var values = Vector128.LoadUnsafe(ref source, (nuint)j) * quarter;
+                Vector128.Shuffle(values, Vector128.Create(0, 0, 1, 1)).StoreUnsafe(ref target, (nuint)(2 * j));
+                Vector128.Shuffle(values, Vector128.Create(2, 2, 3, 3)).StoreUnsafe(ref target, (nuint)(2 * j + 4));
+            }
+        }
+        for (; j < count; j++)
+        {
+            float value = Unsafe.Add(ref source, j) * 0.25f;
+            Unsafe.Add(ref target, 2 * j) = value;
+            Unsafe.Add(ref target, 2 * j + 1) = value;
+        }
+        if (fine.Length > 2 * count) fine[(2 * count)..].Clear();
+    }
+
+    /// <summary>value mod modulus for value in (-modulus, 2 modulus), without a division (once per row).</summary>
+    private static int Wrap(int value, int modulus) => value < 0 ? value + modulus : value >= modulus ? value - modulus : value;
 
     private static int Modulo(int value, int modulus)
     {

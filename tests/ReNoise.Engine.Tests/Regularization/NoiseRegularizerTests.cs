@@ -116,7 +116,7 @@ public class NoiseRegularizerTests
         var random = new SeededRandom(21);
         var gradient = new float[shape.Length];
         var shifts = new int[PairwiseCorrelationLoss.ShiftCount(shape)];
-        var scratch = new double[PairwiseCorrelationLoss.ScratchLength(shape)];
+        var scratch = new float[PairwiseCorrelationLoss.ScratchLength(shape)];
         for (int step = 0; step < 2; step++)
         {
             PatchKlLoss.Gradient(expected.Select(v => (float)v).ToArray(), eOpt, shape, gradient);

@@ -39,7 +39,7 @@ public class PairwiseCorrelationLossTests
         var shifts = new int[PairwiseCorrelationLoss.ShiftCount(shape)];
         PairwiseCorrelationLoss.DrawShifts(shape, new SeededRandom(32), shifts);
         var gradient = new float[shape.Length];
-        var scratch = new double[PairwiseCorrelationLoss.ScratchLength(shape)];
+        var scratch = new float[PairwiseCorrelationLoss.ScratchLength(shape)];
 
         double value = PairwiseCorrelationLoss.Gradient(e, shape, shifts, gradient, scratch);
         double[] numeric = GradientCheck.CentralDifferences(
@@ -59,7 +59,7 @@ public class PairwiseCorrelationLossTests
         int[] shifts = [0, 7, 13, -3];
         float[] e = GradientCheck.Gaussian(shape, 41, 0.2f);
         var gradient = new float[shape.Length];
-        var scratch = new double[PairwiseCorrelationLoss.ScratchLength(shape)];
+        var scratch = new float[PairwiseCorrelationLoss.ScratchLength(shape)];
 
         PairwiseCorrelationLoss.Gradient(e, shape, shifts, gradient, scratch);
         double[] numeric = GradientCheck.CentralDifferences(
@@ -89,7 +89,7 @@ public class PairwiseCorrelationLossTests
         var gradient = new float[shape.Length];
         var single = new LatentShape(1, 8, 8);
         PairwiseCorrelationLoss.Gradient(e.AsSpan(0, 64), single, [0], gradient.AsSpan(0, 64),
-            new double[PairwiseCorrelationLoss.ScratchLength(single)]);
+            new float[PairwiseCorrelationLoss.ScratchLength(single)]);
         Assert.All(gradient.Take(64), g => Assert.Equal(8 * a * a * a / 64, g, 6));
     }
 
@@ -146,7 +146,7 @@ public class PairwiseCorrelationLossTests
         float[] e = GradientCheck.Gaussian(shape, 2);
         var shifts = new int[PairwiseCorrelationLoss.ShiftCount(shape)];
         var gradient = Enumerable.Repeat(float.NaN, shape.Length).ToArray();
-        var scratch = Enumerable.Repeat(double.NaN, PairwiseCorrelationLoss.ScratchLength(shape)).ToArray();
+        var scratch = Enumerable.Repeat(float.NaN, PairwiseCorrelationLoss.ScratchLength(shape)).ToArray();
 
         PairwiseCorrelationLoss.Gradient(e, shape, shifts, gradient, scratch);
 
@@ -159,9 +159,9 @@ public class PairwiseCorrelationLossTests
         var shape = new LatentShape(4, 16, 16);
         var e = new float[shape.Length];
         var shifts = new int[PairwiseCorrelationLoss.ShiftCount(shape)];
-        var scratch = new double[PairwiseCorrelationLoss.ScratchLength(shape)];
+        var scratch = new float[PairwiseCorrelationLoss.ScratchLength(shape)];
         Assert.Throws<ArgumentException>(() => PairwiseCorrelationLoss.Value(e, shape, new int[3]));
-        Assert.Throws<ArgumentException>(() => PairwiseCorrelationLoss.Gradient(e, shape, shifts, new float[shape.Length], new double[10]));
+        Assert.Throws<ArgumentException>(() => PairwiseCorrelationLoss.Gradient(e, shape, shifts, new float[shape.Length], new float[10]));
         Assert.Throws<ArgumentException>(() => PairwiseCorrelationLoss.Gradient(e, shape, shifts, new float[5], scratch));
     }
 }

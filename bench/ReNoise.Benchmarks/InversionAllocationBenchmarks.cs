@@ -1,0 +1,72 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using ReNoise.Engine.Inversion;
+using ReNoise.Engine.Schedulers;
+using ReNoise.Engine.Tensors;
+
+namespace ReNoise.Benchmarks;
+
+/// <summary>
+/// (b) A whole ReNoiseInverter.Invert (4 Euler-ancestral steps, spec defaults, 4x64x64 latent) on
+/// the copying UNet, for R = 1, 5, 9, 20. Allocated bytes per inversion divided by the renoise
+/// iterations it ran, and the marginal bytes of each extra iteration against the smallest R
+/// (columns of <see cref="RenoiseIterationColumns"/>), show whether allocation grows with the
+/// iterations. Per inversion and per step allocations (scratch, trajectory) are expected.
+/// </summary>
+[Config(typeof(Config))]
+public class InversionAllocationBenchmarks
+{
+    private static readonly LatentShape Shape = new(4, 64, 64);
+    private const int Steps = 4;
+
+    [Params(1, 5, 9, 20)]
+    public int R { get; set; }
+
+    private ReNoiseInverter _inverter = null!;
+    private InversionInputs _inputs = null!;
+    private float[][] _stepNoise = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var scheduler = CreateScheduler();
+        int n = Shape.Length;
+        var unet = new FixedNoisePredictor(FixedNoisePredictor.Gaussian(n, 1));
+        _inverter = new ReNoiseInverter(scheduler, unet, Shape, Options(R));
+        _stepNoise = Enumerable.Range(0, Steps).Select(k => FixedNoisePredictor.Gaussian(n, 10 + k)).ToArray();
+        _inputs = new InversionInputs
+        {
+            CleanLatent = FixedNoisePredictor.Gaussian(n, 2),
+            ForwardNoise = FixedNoisePredictor.Gaussian(n, 3),
+            StepNoise = _stepNoise.Select(m => (float[])m.Clone()).ToArray(),
+            Prompt = FixedNoisePredictor.Prompt(),
+            ForwardNoisedKlTarget = true, // as the pipeline sets it for Euler ancestral
+        };
+    }
+
+    [Benchmark]
+    public InversionTrace Invert()
+    {
+        // Noise correction edits the maps in place; start every inversion from the same draws.
+        for (int k = 0; k < Steps; k++) _stepNoise[k].CopyTo(_inputs.StepNoise[k], 0);
+        return _inverter.Invert(_inputs);
+    }
+
+    internal static ReNoiseOptions Options(int renoiseSteps) => new() { InversionSteps = Steps, RenoiseSteps = renoiseSteps };
+
+    internal static IScheduler CreateScheduler() =>
+        SchedulerFactory.Create(SchedulerFactory.EulerAncestral,
+            SchedulerConfig.Parse(RenoiseIterationBenchmarks.SdTurboSchedulerConfig), Steps);
+
+    /// <summary>Renoise iterations (model calls of the loop, i = 0..R_t) one inversion runs for R.</summary>
+    internal static int RenoiseIterations(int renoiseSteps)
+    {
+        var options = Options(renoiseSteps);
+        return CreateScheduler().Timesteps.Sum(t => options.RenoiseStepsFor(t) + 1);
+    }
+
+    private sealed class Config : ShortRunConfig
+    {
+        public Config() => AddColumn(RenoiseIterationColumns.All);
+    }
+}
