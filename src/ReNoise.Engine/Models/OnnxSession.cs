@@ -20,6 +20,7 @@ public sealed class OnnxSession : IDisposable
         ModelPath = modelPath;
         _session = session;
         ExecutionProvider = executionProvider;
+        ReadsBoundInputsInPlace = executionProvider == OnnxSessionFactory.CpuProviderName;
         Inputs = Describe(session.InputNames, session.InputMetadata);
         Outputs = Describe(session.OutputNames, session.OutputMetadata);
     }
@@ -46,14 +47,27 @@ public sealed class OnnxSession : IDisposable
 
     public OnnxTensorInfo? FindOutput(string name) => Outputs.FirstOrDefault(o => o.Name == name);
 
-    /// <summary>Runs into caller-provided output tensors (shapes known in advance); allocates nothing per call.</summary>
-    internal void Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> inputs,
-        IReadOnlyList<string> outputNames, IReadOnlyList<OrtValue> outputs)
+    /// <summary>
+    /// True when ONNX Runtime reads a bound CPU input in place, so a buffer bound once can be rewritten
+    /// between runs. ORT copies an input to the device its nodes need at bind time, not at run time:
+    /// on the CPU provider nothing is copied, on CUDA a rewritten input must be bound again.
+    /// Settable for tests, to exercise the rebinding path without a GPU.
+    /// </summary>
+    internal bool ReadsBoundInputsInPlace { get; set; }
+
+    /// <summary>An <see cref="OrtIoBinding"/> on this session; the caller binds, runs it with <see cref="RunWithBinding"/> and disposes it.</summary>
+    internal OrtIoBinding CreateIoBinding() => _session.CreateIoBinding();
+
+    /// <summary>
+    /// Runs with the values bound in <paramref name="binding"/> (outputs preallocated); ONNX Runtime's
+    /// wrapper passes three handles straight through, so a run allocates nothing on the managed side.
+    /// </summary>
+    internal void RunWithBinding(OrtIoBinding binding)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            _session.Run(_runOptions, inputNames, inputs, outputNames, outputs);
+            _session.RunWithBinding(_runOptions, binding);
         }
         finally
         {

@@ -9,16 +9,18 @@ namespace ReNoise.Engine.Models;
 /// prompt's pooled embedding, per batch element) and <c>time_ids</c> ([H, W, 0, 0, H, W] of the
 /// image the latent decodes to), and LCM's <c>timestep_cond</c> (the guidance-scale embedding).
 /// Inputs are found by name, element types and ranks come from the metadata; output <c>out_sample</c>.
-/// Input and output tensors are kept per batch size and latent shape, so repeated calls allocate
-/// nothing. A model whose batch axis is fixed to 1 is run element by element.
+/// Input and output tensors are kept per batch size and latent shape and bound once to an
+/// <see cref="OrtIoBinding"/>, so repeated calls allocate nothing. Each batch slot remembers the
+/// <see cref="PromptEmbeddings"/> instance it holds (they are immutable) and is rewritten only when
+/// a call brings another one. A model whose batch axis is fixed to 1 is run element by element,
+/// each element with its own binding, so its slot keeps its embeddings too.
 /// </summary>
 public sealed class UNet : INoisePredictor, IDisposable
 {
     private const int MaxCachedBindings = 4;
 
     private readonly OnnxSession _session;
-    private readonly string[] _inputNames;
-    private readonly string[] _outputNames;
+    private readonly bool _rebindWrittenInputs;
     private readonly Dictionary<BindingKey, Binding> _bindings = [];
     private readonly object _gate = new();
     private float[]? _defaultTimestepCond;
@@ -68,12 +70,7 @@ public sealed class UNet : INoisePredictor, IDisposable
         if (!OutputInfo.IsFloatingPoint)
             throw new ReNoiseInputException($"{session.ModelPath}: UNet output '{OutputInfo.Name}' is {OutputInfo.ElementType}, expected float");
 
-        var names = new List<string> { SampleInput.Name, TimestepInput.Name, EncoderHiddenStatesInput.Name };
-        if (TextEmbedsInput is not null) names.Add(TextEmbedsInput.Name);
-        if (TimeIdsInput is not null) names.Add(TimeIdsInput.Name);
-        if (TimestepCondInput is not null) names.Add(TimestepCondInput.Name);
-        _inputNames = names.ToArray();
-        _outputNames = [OutputInfo.Name];
+        _rebindWrittenInputs = !session.ReadsBoundInputsInPlace;
         RunsElementByElement = SampleInput.IsFixed(0, 1) || EncoderHiddenStatesInput.IsFixed(0, 1);
     }
 
@@ -166,20 +163,33 @@ public sealed class UNet : INoisePredictor, IDisposable
                 for (var b = 0; b < perRun; b++) cond.WriteFloats(timestepCond, b * timestepCond.Length);
             }
             var latentLength = shape.Length;
-            var embeddingLength = sequenceLength * hiddenSize;
-            for (var first = 0; first < batch; first += perRun)
+            for (int first = 0, run = 0; first < batch; first += perRun, run++)
             {
+                var runBinding = binding.Runs.Count > run ? binding.Runs[run] : AddRunBinding(binding);
                 binding.Sample.WriteFloats(samples.Slice(first * latentLength, perRun * latentLength));
-                for (var b = 0; b < perRun; b++)
-                {
-                    var c = conditioning[first + b];
-                    binding.EncoderHiddenStates.WriteFloats(c.HiddenStates, b * embeddingLength);
-                    binding.TextEmbeds?.WriteFloats(c.Pooled!, b * pooledSize);
-                }
-                _session.Run(_inputNames, binding.Inputs, _outputNames, binding.Outputs);
+                runBinding.WriteConditioning(conditioning.Slice(first, perRun));
+                if (_rebindWrittenInputs) Rebind(binding, runBinding);
+                _session.RunWithBinding(runBinding.IoBinding);
                 binding.Output.ReadFloats(output.Slice(first * latentLength, perRun * latentLength));
             }
         }
+    }
+
+    /// <summary>
+    /// Binds again what this call wrote, for providers that copy an input to their device when it is
+    /// bound (<see cref="OnnxSession.ReadsBoundInputsInPlace"/> false): the sample and timestep always,
+    /// the embeddings only when a slot changed. time_ids never changes after the first binding.
+    /// </summary>
+    private void Rebind(Binding binding, RunBinding runBinding)
+    {
+        var io = runBinding.IoBinding;
+        io.BindInput(SampleInput.Name, binding.Sample.Value);
+        io.BindInput(TimestepInput.Name, binding.Timestep.Value);
+        if (binding.TimestepCond is { } cond) io.BindInput(TimestepCondInput!.Name, cond.Value);
+        if (!runBinding.ConditioningUnbound) return;
+        io.BindInput(EncoderHiddenStatesInput.Name, runBinding.EncoderHiddenStates.Value);
+        if (runBinding.TextEmbeds is { } textEmbeds) io.BindInput(TextEmbedsInput!.Name, textEmbeds.Value);
+        runBinding.ConditioningUnbound = false;
     }
 
     public void Dispose()
@@ -219,8 +229,9 @@ public sealed class UNet : INoisePredictor, IDisposable
         SampleInput.CheckShape(sampleShape, path);
         TimestepInput.CheckShape(timestepShape, path);
         EncoderHiddenStatesInput.CheckShape(hiddenShape, path);
+        TextEmbedsInput?.CheckShape(TextEmbedsShape(key), path);
 
-        var created = new List<TensorBuffer>(7);
+        var created = new List<TensorBuffer>(5);
         TensorBuffer Add(OnnxTensorInfo info, long[] shape)
         {
             var buffer = new TensorBuffer(info.ElementType, shape, $"{path}: input '{info.Name}'");
@@ -232,14 +243,7 @@ public sealed class UNet : INoisePredictor, IDisposable
         {
             var sample = Add(SampleInput, sampleShape);
             var timestep = Add(TimestepInput, timestepShape);
-            var hidden = Add(EncoderHiddenStatesInput, hiddenShape);
-            TensorBuffer? textEmbeds = null, timeIds = null, timestepCond = null;
-            if (TextEmbedsInput is not null)
-            {
-                long[] shape = [key.Batch, key.PooledSize];
-                TextEmbedsInput.CheckShape(shape, path);
-                textEmbeds = Add(TextEmbedsInput, shape);
-            }
+            TensorBuffer? timeIds = null, timestepCond = null;
             if (TimeIdsInput is not null)
             {
                 // Fixed per latent shape: the image is neither resized nor cropped before encoding.
@@ -258,7 +262,9 @@ public sealed class UNet : INoisePredictor, IDisposable
             // out_sample has the sample's shape, so it can be preallocated too.
             var output = new TensorBuffer(OutputInfo.ElementType, sampleShape, $"{path}: output '{OutputInfo.Name}'");
             created.Add(output);
-            return new Binding(sample, timestep, hidden, textEmbeds, timeIds, timestepCond, output);
+            var binding = new Binding(key, sample, timestep, timeIds, timestepCond, output);
+            AddRunBinding(binding);
+            return binding;
         }
         catch
         {
@@ -266,6 +272,46 @@ public sealed class UNet : INoisePredictor, IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// One more <see cref="OrtIoBinding"/> for <paramref name="binding"/>: its shared tensors plus
+    /// embedding tensors of its own. A batched model has one; a model run element by element gets
+    /// one per batch element, added when a batch first reaches it.
+    /// </summary>
+    private RunBinding AddRunBinding(Binding binding)
+    {
+        var key = binding.Key;
+        var path = _session.ModelPath;
+        TensorBuffer? hidden = null, textEmbeds = null;
+        OrtIoBinding? io = null;
+        try
+        {
+            hidden = new TensorBuffer(EncoderHiddenStatesInput.ElementType, [key.Batch, key.SequenceLength, key.HiddenSize],
+                $"{path}: input '{EncoderHiddenStatesInput.Name}'");
+            if (TextEmbedsInput is not null)
+                textEmbeds = new TensorBuffer(TextEmbedsInput.ElementType, TextEmbedsShape(key), $"{path}: input '{TextEmbedsInput.Name}'");
+            io = _session.CreateIoBinding();
+            io.BindInput(SampleInput.Name, binding.Sample.Value);
+            io.BindInput(TimestepInput.Name, binding.Timestep.Value);
+            io.BindInput(EncoderHiddenStatesInput.Name, hidden.Value);
+            if (textEmbeds is not null) io.BindInput(TextEmbedsInput!.Name, textEmbeds.Value);
+            if (binding.TimeIds is { } timeIds) io.BindInput(TimeIdsInput!.Name, timeIds.Value);
+            if (binding.TimestepCond is { } cond) io.BindInput(TimestepCondInput!.Name, cond.Value);
+            io.BindOutput(OutputInfo.Name, binding.Output.Value);
+            var run = new RunBinding(io, hidden, textEmbeds, key.Batch, key.SequenceLength * key.HiddenSize, key.PooledSize);
+            binding.Runs.Add(run);
+            return run;
+        }
+        catch
+        {
+            io?.Dispose();
+            hidden?.Dispose();
+            textEmbeds?.Dispose();
+            throw;
+        }
+    }
+
+    private static long[] TextEmbedsShape(BindingKey key) => [key.Batch, key.PooledSize];
 
     private static OnnxTensorInfo RequireInput(OnnxSession session, string name, int rank)
     {
@@ -285,47 +331,78 @@ public sealed class UNet : INoisePredictor, IDisposable
 
     private readonly record struct BindingKey(int Batch, LatentShape Shape, int SequenceLength, int HiddenSize, int PooledSize);
 
-    /// <summary>The pinned tensors of one (batch, shape) combination, in the session's input order.</summary>
-    private sealed class Binding : IDisposable
+    /// <summary>
+    /// The pinned tensors of one (batch, shape) combination that every run shares (each run rewrites
+    /// the sample and reads the output before the next), and the <see cref="RunBinding"/>s that run them.
+    /// </summary>
+    private sealed class Binding(BindingKey key, TensorBuffer sample, TensorBuffer timestep,
+        TensorBuffer? timeIds, TensorBuffer? timestepCond, TensorBuffer output) : IDisposable
     {
-        public Binding(TensorBuffer sample, TensorBuffer timestep, TensorBuffer encoderHiddenStates,
-            TensorBuffer? textEmbeds, TensorBuffer? timeIds, TensorBuffer? timestepCond, TensorBuffer output)
-        {
-            Sample = sample;
-            Timestep = timestep;
-            EncoderHiddenStates = encoderHiddenStates;
-            TextEmbeds = textEmbeds;
-            TimeIds = timeIds;
-            TimestepCond = timestepCond;
-            Output = output;
-            // Same order as the UNet's input names: the three core inputs, then the optional ones present.
-            var inputs = new List<OrtValue> { sample.Value, timestep.Value, encoderHiddenStates.Value };
-            if (textEmbeds is not null) inputs.Add(textEmbeds.Value);
-            if (timeIds is not null) inputs.Add(timeIds.Value);
-            if (timestepCond is not null) inputs.Add(timestepCond.Value);
-            Inputs = inputs.ToArray();
-            Outputs = [output.Value];
-        }
-
-        public TensorBuffer Sample { get; }
-        public TensorBuffer Timestep { get; }
-        public TensorBuffer EncoderHiddenStates { get; }
-        public TensorBuffer? TextEmbeds { get; }
-        public TensorBuffer? TimeIds { get; }
-        public TensorBuffer? TimestepCond { get; }
-        public TensorBuffer Output { get; }
-        public OrtValue[] Inputs { get; }
-        public OrtValue[] Outputs { get; }
+        public BindingKey Key { get; } = key;
+        public TensorBuffer Sample { get; } = sample;
+        public TensorBuffer Timestep { get; } = timestep;
+        public TensorBuffer? TimeIds { get; } = timeIds;
+        public TensorBuffer? TimestepCond { get; } = timestepCond;
+        public TensorBuffer Output { get; } = output;
+        public List<RunBinding> Runs { get; } = new(1);
 
         public void Dispose()
         {
+            // The IoBindings reference the tensors' native values: release them first.
+            foreach (var run in Runs) run.Dispose();
+            Runs.Clear();
             Sample.Dispose();
             Timestep.Dispose();
-            EncoderHiddenStates.Dispose();
-            TextEmbeds?.Dispose();
             TimeIds?.Dispose();
             TimestepCond?.Dispose();
             Output.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One <see cref="OrtIoBinding"/> with the embedding tensors of the batch elements it runs, and
+    /// which <see cref="PromptEmbeddings"/> instance each of their slots holds (kept alive until the
+    /// slot gets another one or the binding is dropped).
+    /// </summary>
+    private sealed class RunBinding(OrtIoBinding ioBinding, TensorBuffer encoderHiddenStates, TensorBuffer? textEmbeds,
+        int slots, int embeddingLength, int pooledSize) : IDisposable
+    {
+        private readonly PromptEmbeddings?[] _held = new PromptEmbeddings?[slots];
+
+        public OrtIoBinding IoBinding { get; } = ioBinding;
+        public TensorBuffer EncoderHiddenStates { get; } = encoderHiddenStates;
+        public TensorBuffer? TextEmbeds { get; } = textEmbeds;
+
+        /// <summary>
+        /// True when an embedding tensor was written since it was last bound; only providers that copy
+        /// inputs at bind time look at it (see <see cref="OnnxSession.ReadsBoundInputsInPlace"/>).
+        /// </summary>
+        public bool ConditioningUnbound { get; set; }
+
+        /// <summary>
+        /// Writes (and converts) the embeddings of the slots whose instance changed. An instance is
+        /// never rewritten in place, so the same instance means the same values.
+        /// </summary>
+        public void WriteConditioning(ReadOnlySpan<PromptEmbeddings> conditioning)
+        {
+            for (var b = 0; b < conditioning.Length; b++)
+            {
+                var c = conditioning[b];
+                if (ReferenceEquals(_held[b], c)) continue;
+                _held[b] = null;   // a failed write must not leave the slot claiming c
+                EncoderHiddenStates.WriteFloats(c.HiddenStates, b * embeddingLength);
+                TextEmbeds?.WriteFloats(c.Pooled!, b * pooledSize);
+                _held[b] = c;
+                ConditioningUnbound = true;
+            }
+        }
+
+        public void Dispose()
+        {
+            IoBinding.Dispose();
+            Array.Clear(_held);
+            EncoderHiddenStates.Dispose();
+            TextEmbeds?.Dispose();
         }
     }
 }
