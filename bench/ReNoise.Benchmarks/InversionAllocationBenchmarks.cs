@@ -1,17 +1,19 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using ReNoise.Engine.Inversion;
+using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
 using ReNoise.Engine.Tensors;
 
 namespace ReNoise.Benchmarks;
 
 /// <summary>
-/// (b) A whole ReNoiseInverter.Invert (4 Euler-ancestral steps, spec defaults, 4x64x64 latent) on
-/// the copying UNet, for R = 1, 5, 9, 20. Allocated bytes per inversion divided by the renoise
-/// iterations it ran, and the marginal bytes of each extra iteration against the smallest R
-/// (columns of <see cref="RenoiseIterationColumns"/>), show whether allocation grows with the
-/// iterations. Per inversion and per step allocations (scratch, trajectory) are expected.
+/// (b) A whole ReNoiseInverter.Invert (4 Euler-ancestral steps, spec defaults, 4x64x64 latent) for
+/// R = 1, 5, 9, 20, on the copying UNet (the engine alone) and on the tiny-sd-turbo fixture's ONNX
+/// UNet (CPU provider; the engine plus the ONNX Runtime boundary). Allocated bytes per inversion
+/// divided by the renoise iterations it ran, and the marginal bytes of each extra iteration against
+/// the smallest R (columns of <see cref="RenoiseIterationColumns"/>), show whether allocation grows
+/// with the iterations. Per inversion and per step allocations (scratch, trajectory) are expected.
 /// </summary>
 [Config(typeof(Config))]
 public class InversionAllocationBenchmarks
@@ -19,9 +21,16 @@ public class InversionAllocationBenchmarks
     private static readonly LatentShape Shape = new(4, 64, 64);
     private const int Steps = 4;
 
+    internal const string CopyingUNet = "copy";
+    internal const string OnnxUNet = "onnx";
+
+    [Params(CopyingUNet, OnnxUNet)]
+    public string UNet { get; set; } = CopyingUNet;
+
     [Params(1, 5, 9, 20)]
     public int R { get; set; }
 
+    private DiffusionModel? _model;
     private ReNoiseInverter _inverter = null!;
     private InversionInputs _inputs = null!;
     private float[][] _stepNoise = null!;
@@ -31,7 +40,14 @@ public class InversionAllocationBenchmarks
     {
         var scheduler = CreateScheduler();
         int n = Shape.Length;
-        var unet = new FixedNoisePredictor(FixedNoisePredictor.Gaussian(n, 1));
+        INoisePredictor unet = new FixedNoisePredictor(FixedNoisePredictor.Gaussian(n, 1));
+        var prompt = FixedNoisePredictor.Prompt();
+        if (UNet == OnnxUNet)
+        {
+            _model = DiffusionModel.Load(RepoPaths.FixtureModel("tiny-sd-turbo"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
+            unet = _model.UNet;
+            prompt = _model.EncodePrompt("a cup of coffee");
+        }
         _inverter = new ReNoiseInverter(scheduler, unet, Shape, Options(R));
         _stepNoise = Enumerable.Range(0, Steps).Select(k => FixedNoisePredictor.Gaussian(n, 10 + k)).ToArray();
         _inputs = new InversionInputs
@@ -39,7 +55,7 @@ public class InversionAllocationBenchmarks
             CleanLatent = FixedNoisePredictor.Gaussian(n, 2),
             ForwardNoise = FixedNoisePredictor.Gaussian(n, 3),
             StepNoise = _stepNoise.Select(m => (float[])m.Clone()).ToArray(),
-            Prompt = FixedNoisePredictor.Prompt(),
+            Prompt = prompt,
             ForwardNoisedKlTarget = true, // as the pipeline sets it for Euler ancestral
         };
     }
@@ -51,6 +67,9 @@ public class InversionAllocationBenchmarks
         for (int k = 0; k < Steps; k++) _stepNoise[k].CopyTo(_inputs.StepNoise[k], 0);
         return _inverter.Invert(_inputs);
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _model?.Dispose();
 
     internal static ReNoiseOptions Options(int renoiseSteps) => new() { InversionSteps = Steps, RenoiseSteps = renoiseSteps };
 

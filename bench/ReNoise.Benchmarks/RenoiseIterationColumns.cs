@@ -43,10 +43,15 @@ internal sealed class RenoiseIterationColumns(string id, string name, string leg
 
     private static long? Bytes(Summary s, BenchmarkCase c) => s[c]?.GcStats.GetBytesAllocatedPerOperation(c);
 
+    /// <summary>Same values of every parameter but R (e.g. the same UNet).</summary>
+    private static bool SameOtherParameters(BenchmarkCase a, BenchmarkCase b) =>
+        a.Parameters.Items.Where(p => p.Name != "R")
+            .All(p => Equals(p.Value, b.Parameters[p.Name]));
+
     private static string Marginal(Summary s, BenchmarkCase c)
     {
         var smallest = s.BenchmarksCases
-            .Where(other => other.Descriptor == c.Descriptor && other.Job == c.Job)
+            .Where(other => other.Descriptor == c.Descriptor && other.Job == c.Job && SameOtherParameters(other, c))
             .MinBy(R);
         if (smallest is null || R(smallest) == R(c)) return "-";
         if (Bytes(s, c) is not long bytes || Bytes(s, smallest) is not long baseBytes) return "?";
