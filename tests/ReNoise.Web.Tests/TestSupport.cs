@@ -3,10 +3,12 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Engine.Hosting;
 using ReNoise.Web.Services;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -96,8 +98,10 @@ internal static class TestServices
         return options;
     }
 
-    public static ConfiguredModelCatalog Catalog(StudioOptions? options = null) =>
-        new(Microsoft.Extensions.Options.Options.Create(options ?? Options()), new TestHostEnvironment(), NullLogger<ConfiguredModelCatalog>.Instance);
+    /// <summary>The catalog over <paramref name="settings"/> (none: the bundled demo), content root src/ReNoise.Web.</summary>
+    public static ConfiguredModelCatalog Catalog(ReNoiseSettings? settings = null, StudioOptions? options = null, ILogger<ConfiguredModelCatalog>? logger = null) =>
+        new(settings ?? new ReNoiseSettings(), Microsoft.Extensions.Options.Options.Create(options ?? Options()), new TestHostEnvironment(),
+            logger ?? NullLogger<ConfiguredModelCatalog>.Instance);
 
     /// <summary>The data layer on a temp SQLite file, migrated.</summary>
     public static async Task AddMigratedDataAsync(IServiceCollection services, TempDatabase database)
@@ -150,5 +154,25 @@ internal static class TestServices
         using var stream = new MemoryStream();
         image.SaveAsPng(stream);
         return stream.ToArray();
+    }
+}
+
+/// <summary>A logger that keeps what was logged (level and formatted message), for asserting on start-up reports.</summary>
+internal sealed class ListLogger<T> : ILogger<T>
+{
+    private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    {
+        get { lock (_entries) return [.. _entries]; }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_entries) _entries.Add((logLevel, formatter(state, exception)));
     }
 }

@@ -5,10 +5,13 @@ namespace ReNoise.Engine.Hosting;
 /// <summary>A usable entry of the model registry: its folder was validated at start-up.</summary>
 public sealed class RegisteredModel
 {
-    internal RegisteredModel(string name, ModelFolder layout)
+    internal RegisteredModel(string name, ModelFolder layout, ModelPreset preset, int? concurrency, bool isFallback)
     {
         Name = name;
         Layout = layout;
+        Preset = preset;
+        Concurrency = concurrency;
+        IsFallback = isFallback;
     }
 
     public string Name { get; }
@@ -19,9 +22,22 @@ public sealed class RegisteredModel
     public string Path => Layout.Root;
     public ModelVariant Variant => Layout.Variant;
 
-    /// <summary>The paper's preset for this model (what "auto" picks).</summary>
-    public ModelPreset Preset => ModelPresets.For(Layout.Variant);
+    /// <summary>The settings a job starts from: the paper's preset for the variant (what "auto" picks), or the fallback's own.</summary>
+    public ModelPreset Preset { get; }
+
+    /// <summary>The entry's <c>Concurrency</c> (1 or more), or null for the host's default.</summary>
+    public int? Concurrency { get; }
+
+    /// <summary>True for the host's <see cref="FallbackModel"/>, offered because no configured entry is usable.</summary>
+    public bool IsFallback { get; }
 }
+
+/// <summary>
+/// The model a host offers when <c>ReNoise:Models</c> has no usable entry (the web studio's bundled
+/// demo), with the preset it needs (null: the paper's preset for its variant). A relative
+/// <paramref name="Path"/> resolves like an entry's.
+/// </summary>
+public sealed record FallbackModel(string Name, string Path, ModelPreset? Preset = null);
 
 /// <summary>
 /// The models a long-running host (the web studio) serves, from <c>ReNoise:Models</c>. Entries are
@@ -32,6 +48,8 @@ public sealed class RegisteredModel
 /// </summary>
 public sealed class ModelRegistry : IDisposable
 {
+    private const string ModelsKey = ReNoiseSettings.SectionName + ":Models";
+
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<RegisteredModel> _models = [];
     private readonly List<string> _problems = [];
@@ -41,23 +59,34 @@ public sealed class ModelRegistry : IDisposable
 
     /// <summary>
     /// Validates every entry of <paramref name="settings"/> (name present and unique, path present,
-    /// folder in the diffusers/Optimum ONNX layout), resolving relative paths against
-    /// <paramref name="baseDirectory"/>. No ONNX session is created. Only settings that affect every
-    /// model (an unknown execution provider, a negative number) throw.
+    /// concurrency 1 or more, folder in the diffusers/Optimum ONNX layout), resolving relative paths
+    /// against <paramref name="baseDirectory"/>. No ONNX session is created. Only settings that affect
+    /// every model (an unknown execution provider, a negative number) throw.
     /// </summary>
-    public static ModelRegistry Create(ReNoiseSettings settings, string baseDirectory)
+    public static ModelRegistry Create(ReNoiseSettings settings, string baseDirectory) => Create(settings, [baseDirectory]);
+
+    /// <summary>
+    /// As <see cref="Create(ReNoiseSettings, string)"/>, with a relative path taken from the first of
+    /// <paramref name="baseDirectories"/> where that folder exists (else from the first, which the
+    /// problem then names). When no configured entry is usable, <paramref name="fallback"/> (if given)
+    /// is validated the same way and offered instead.
+    /// </summary>
+    public static ModelRegistry Create(ReNoiseSettings settings, IReadOnlyList<string> baseDirectories, FallbackModel? fallback = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentException.ThrowIfNullOrWhiteSpace(baseDirectory);
+        ArgumentNullException.ThrowIfNull(baseDirectories);
+        if (baseDirectories.Count == 0) throw new ArgumentException("at least one base directory is needed", nameof(baseDirectories));
+        foreach (var directory in baseDirectories) ArgumentException.ThrowIfNullOrWhiteSpace(directory, nameof(baseDirectories));
+        if (fallback is not null) ArgumentException.ThrowIfNullOrWhiteSpace(fallback.Name, nameof(fallback));
+
         var registry = new ModelRegistry(settings.ToLoadOptions());
-        var root = System.IO.Path.GetFullPath(baseDirectory);
-        const string models = ReNoiseSettings.SectionName + ":Models";
+        var roots = baseDirectories.Select(d => System.IO.Path.GetFullPath(d)).ToArray();
 
         for (var i = 0; i < settings.Models.Count; i++)
         {
             var entry = settings.Models[i];
             var name = entry.Name?.Trim();
-            var key = string.IsNullOrEmpty(name) ? $"{models}:{i}" : $"{models}:{i} (\"{name}\")";
+            var key = string.IsNullOrEmpty(name) ? $"{ModelsKey}:{i}" : $"{ModelsKey}:{i} (\"{name}\")";
             if (string.IsNullOrEmpty(name))
             {
                 registry._problems.Add($"{key}: Name is missing; entry skipped");
@@ -73,26 +102,27 @@ public sealed class ModelRegistry : IDisposable
                 registry._problems.Add($"{key}: Path is missing; entry skipped");
                 continue;
             }
-            ModelFolder layout;
-            try
+            if (entry.Concurrency is < 1)
             {
-                layout = ModelFolder.Open(System.IO.Path.Combine(root, entry.Path.Trim()));
-            }
-            catch (ReNoiseInputException e)
-            {
-                registry._problems.Add($"{key}: {e.Message}; entry skipped");
+                registry._problems.Add($"{key}: Concurrency must be 1 or more, got {entry.Concurrency}; entry skipped");
                 continue;
             }
-            var model = new RegisteredModel(name, layout);
-            registry._models.Add(model);
-            registry._slots.Add(name, new Slot(model));
+            if (registry.TryOpen(key, "entry skipped", entry.Path, roots) is { } layout)
+                registry.Add(new RegisteredModel(name, layout, ModelPresets.For(layout.Variant), entry.Concurrency, isFallback: false));
+        }
+
+        if (registry._models.Count == 0 && fallback is not null)
+        {
+            var name = fallback.Name.Trim();
+            if (registry.TryOpen($"fallback model \"{name}\"", "not offered", fallback.Path, roots) is { } layout)
+                registry.Add(new RegisteredModel(name, layout, fallback.Preset ?? ModelPresets.For(layout.Variant), concurrency: null, isFallback: true));
         }
 
         var wanted = settings.DefaultModel?.Trim();
-        var fallback = registry._models.FirstOrDefault()?.Name;
+        var first = registry._models.FirstOrDefault()?.Name;
         if (string.IsNullOrEmpty(wanted))
         {
-            registry.DefaultModelName = fallback;
+            registry.DefaultModelName = first;
         }
         else if (registry._slots.TryGetValue(wanted, out var slot))
         {
@@ -100,21 +130,21 @@ public sealed class ModelRegistry : IDisposable
         }
         else
         {
-            registry.DefaultModelName = fallback;
-            registry._problems.Add(fallback is null
+            registry.DefaultModelName = first;
+            registry._problems.Add(first is null
                 ? $"{ReNoiseSettings.SectionName}:DefaultModel \"{wanted}\" is not a usable model, and no model is usable"
-                : $"{ReNoiseSettings.SectionName}:DefaultModel \"{wanted}\" is not a usable model; using \"{fallback}\"");
+                : $"{ReNoiseSettings.SectionName}:DefaultModel \"{wanted}\" is not a usable model; using \"{first}\"");
         }
         return registry;
     }
 
-    /// <summary>The usable models, in configuration order.</summary>
+    /// <summary>The usable models, in configuration order (the fallback alone when no entry is usable).</summary>
     public IReadOnlyList<RegisteredModel> Models => _models;
 
     /// <summary>Why entries were skipped (one line each, naming the configuration key); empty when all are usable.</summary>
     public IReadOnlyList<string> Problems => _problems;
 
-    /// <summary>The model used when a request names none: <c>ReNoise:DefaultModel</c>, else the first usable entry; null when none is usable.</summary>
+    /// <summary>The model used when a request names none: <c>ReNoise:DefaultModel</c>, else the first usable entry (or the fallback); null when none is usable.</summary>
     public string? DefaultModelName { get; private set; }
 
     /// <summary>The session options every model is loaded with.</summary>
@@ -196,6 +226,37 @@ public sealed class ModelRegistry : IDisposable
         slot.Loaded?.Dispose();
         slot.Loaded = null;
         slot.ReleasePending = false;
+    }
+
+    /// <summary>The folder at <paramref name="path"/>, or null after recording why it is unusable.</summary>
+    private ModelFolder? TryOpen(string key, string consequence, string path, string[] roots)
+    {
+        try
+        {
+            return ModelFolder.Open(Resolve(path.Trim(), roots));
+        }
+        catch (ReNoiseInputException e)
+        {
+            _problems.Add($"{key}: {e.Message}; {consequence}");
+            return null;
+        }
+    }
+
+    private static string Resolve(string path, string[] roots)
+    {
+        if (System.IO.Path.IsPathRooted(path)) return System.IO.Path.GetFullPath(path);
+        foreach (var root in roots)
+        {
+            var candidate = System.IO.Path.GetFullPath(path, root);
+            if (Directory.Exists(candidate)) return candidate;
+        }
+        return System.IO.Path.GetFullPath(path, roots[0]);
+    }
+
+    private void Add(RegisteredModel model)
+    {
+        _models.Add(model);
+        _slots.Add(model.Name, new Slot(model));
     }
 
     private Slot SlotFor(string name) =>

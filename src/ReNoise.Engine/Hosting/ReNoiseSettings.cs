@@ -4,11 +4,14 @@ using ReNoise.Engine.Models;
 
 namespace ReNoise.Engine.Hosting;
 
-/// <summary>One entry of <c>ReNoise:Models</c>: a name and a model folder (relative paths resolve against the app's base directory).</summary>
+/// <summary>One entry of <c>ReNoise:Models</c>: a name and a model folder (relative paths resolve against the host's base directories).</summary>
 public sealed class ModelEntrySettings
 {
     public string? Name { get; set; }
     public string? Path { get; set; }
+
+    /// <summary>Jobs of this model a host runs at once (1 or more); null takes the host's default.</summary>
+    public int? Concurrency { get; set; }
 }
 
 /// <summary>
@@ -19,7 +22,7 @@ public sealed class ModelEntrySettings
 ///   "CudaDeviceId": 0,
 ///   "IntraOpThreads": 0,                  // 0: ONNX Runtime decides
 ///   "DefaultModel": "sdxl-turbo",
-///   "Models": [ { "Name": "sdxl-turbo", "Path": "models/sdxl-turbo-onnx" } ]
+///   "Models": [ { "Name": "sdxl-turbo", "Path": "models/sdxl-turbo-onnx", "Concurrency": 1 } ]
 /// }
 /// </code>
 /// A plain settable class, so it also binds with the configuration binder; <see cref="FromConfiguration"/>
@@ -37,8 +40,9 @@ public sealed class ReNoiseSettings
 
     /// <summary>
     /// Reads section <paramref name="sectionName"/> of <paramref name="configuration"/> (absent keys keep
-    /// their defaults). A number that does not parse is a <see cref="ReNoiseInputException"/> naming its key;
-    /// model entries are not checked here (see <see cref="ModelRegistry.Create"/>).
+    /// their defaults). A number that does not parse (an entry's <c>Concurrency</c> too) is a
+    /// <see cref="ReNoiseInputException"/> naming its key; model entries are not otherwise checked here
+    /// (see <see cref="ModelRegistry.Create(ReNoiseSettings, IReadOnlyList{string}, FallbackModel?)"/>).
     /// </summary>
     public static ReNoiseSettings FromConfiguration(IConfiguration configuration, string sectionName = SectionName)
     {
@@ -53,7 +57,7 @@ public sealed class ReNoiseSettings
         };
         // Array children come back ordered by index (the configuration key comparer sorts numerically).
         foreach (var entry in section.GetSection("Models").GetChildren())
-            settings.Models.Add(new ModelEntrySettings { Name = entry["Name"], Path = entry["Path"] });
+            settings.Models.Add(new ModelEntrySettings { Name = entry["Name"], Path = entry["Path"], Concurrency = ReadOptionalInt(entry, "Concurrency") });
         return settings;
     }
 
@@ -68,10 +72,12 @@ public sealed class ReNoiseSettings
         return new ModelLoadOptions { ExecutionProvider = provider, CudaDeviceId = CudaDeviceId, IntraOpThreads = IntraOpThreads };
     }
 
-    private static int ReadInt(IConfigurationSection section, string key)
+    private static int ReadInt(IConfigurationSection section, string key) => ReadOptionalInt(section, key) ?? 0;
+
+    private static int? ReadOptionalInt(IConfigurationSection section, string key)
     {
         var text = section[key];
-        if (string.IsNullOrWhiteSpace(text)) return 0;
+        if (string.IsNullOrWhiteSpace(text)) return null;
         return int.TryParse(text.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new ReNoiseInputException($"{section.Path}:{key} must be an integer, got '{text}'");

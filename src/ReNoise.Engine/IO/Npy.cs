@@ -150,6 +150,12 @@ public static class Npy
         }
     }
 
+    /// <summary>
+    /// The header that precedes little-endian float32 C-order data in a .npy file, for writers that
+    /// stream the payload themselves (e.g. an HTTP download of a stored blob).
+    /// </summary>
+    public static byte[] Float32Header(ReadOnlySpan<int> shape) => BuildHeader("<f4", shape);
+
     /// <summary>Magic, version, header length and the padded dict literal, as numpy's _write_array_header.</summary>
     internal static byte[] BuildHeader(string descr, ReadOnlySpan<int> shape)
     {

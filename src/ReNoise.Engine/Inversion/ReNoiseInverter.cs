@@ -112,7 +112,7 @@ public sealed class ReNoiseInverter
             ? new NoiseRegularizer(new RegularizationOptions(_options.LambdaAc, _options.LambdaKl, _options.RegularizationSteps, _options.AcRolls),
                 _shape, new SeededRandom(_options.Seed))
             : null;
-        var step = new StepBuffers(n,
+        using var step = new StepBuffers(n,
             _options.RenoiseTolerance > 0 ? MaxAveragedCount(inputs.StartIndex) : 0,
             _options.RenoiseAcceleration == RenoiseAcceleration.Anderson ? _options.AndersonDepth : 0);
         var trajectory = new List<float[]>(stepCount + 1) { (float[])inputs.CleanLatent.Clone() };
@@ -308,23 +308,29 @@ public sealed class ReNoiseInverter
     }
 
     /// <summary>Scratch latents of one step, allocated once per inversion.</summary>
-    private sealed class StepBuffers(int n, int recentCapacity, int andersonDepth)
+    private sealed class StepBuffers(int n, int recentCapacity, int andersonDepth) : IDisposable
     {
-        public readonly float[] Guess = new float[n];
-        public readonly float[] Previous = new float[n];
-        public readonly float[] Eps = new float[n];
-        public readonly float[] OptimalEps = new float[n];
-        public readonly float[] Average = new float[n];
-        public readonly float[] ForwardNoised = new float[n];
-        public readonly float[] Scratch = new float[n];
+        public readonly float[] Guess = LatentPool.Rent(n);
+        public readonly float[] Previous = LatentPool.Rent(n);
+        public readonly float[] Eps = LatentPool.Rent(n);
+        public readonly float[] OptimalEps = LatentPool.Rent(n);
+        public readonly float[] Average = LatentPool.Rent(n);
+        public readonly float[] ForwardNoised = LatentPool.Rent(n);
+        public readonly float[] Scratch = LatentPool.Rent(n);
 
         /// <summary>G(x_i) when the next iterate is not simply G(x_i).</summary>
-        public readonly float[] Mapped = andersonDepth > 0 ? new float[n] : [];
+        public readonly float[] Mapped = andersonDepth > 0 ? LatentPool.Rent(n) : [];
 
         /// <summary>The last predictions (adaptive renoise only).</summary>
         public readonly RecentPredictions? Recent = recentCapacity > 0 ? new RecentPredictions(recentCapacity, n) : null;
 
         public readonly AndersonMixer? Anderson = andersonDepth > 0 ? new AndersonMixer(andersonDepth, n) : null;
+
+        public void Dispose()
+        {
+            foreach (var buffer in new[] { Guess, Previous, Eps, OptimalEps, Average, ForwardNoised, Scratch, Mapped })
+                LatentPool.Return(buffer);
+        }
     }
 
     /// <summary>A ring of the last L noise predictions of a step, oldest overwritten first.</summary>

@@ -77,9 +77,11 @@ public sealed class JobRunner(
         var model = catalog.Find(request.Model) ?? throw new JobFailedException($"model \"{request.Model}\" is no longer configured on this server");
         var options = request.Parameters.ToOptions();
 
+        // The job holds the model until its result is stored, so a release of the model waits for it.
+        using var lease = await Task.Run(() => catalog.Acquire(model.Name), cancellation);
+        DiffusionModel loaded = lease.Model;
         var (result, onnxTime) = await Task.Run(() =>
         {
-            DiffusionModel loaded = catalog.Acquire(model.Name);
             RgbImage image;
             using (var stream = new MemoryStream(bytes, writable: false))
                 image = ImageLoader.Load(stream, model.ImageSize, model.ImageSize, request.FileName);
@@ -121,8 +123,7 @@ public sealed class JobRunner(
         }, cancellation);
 
         progress.Publish(p => p with { Phase = JobPhase.Saving });
-        var loadedModel = catalog.Acquire(model.Name);
-        var entity = InversionRecords.ToEntity(result, model, loadedModel, request.Prompt, request.FileName, options, onnxTime);
+        var entity = InversionRecords.ToEntity(result, model, loaded, request.Prompt, request.FileName, options, onnxTime);
         Guid inversionId = await Use(s => s.AddInversionAsync(ticket.OwnerId, entity));
         if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId)))
         {
@@ -144,9 +145,10 @@ public sealed class JobRunner(
         progress.Publish(p => p with { InversionId = inversionId });
 
         var clock = Stopwatch.StartNew();
+        using var lease = await Task.Run(() => catalog.Acquire(row.ModelName), cancellation);
+        DiffusionModel loaded = lease.Model;
         var result = await Task.Run(() =>
         {
-            DiffusionModel loaded = catalog.Acquire(row.ModelName);
             var stored = InversionRecords.ToStored(row, loaded);
             int steps = stored.Manifest.Timesteps.Length - stored.StartIndex;
             progress.Publish(p => p with { Phase = JobPhase.Denoising, StepCount = steps, ExpectedNfe = steps });

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using ReNoise.Engine;
+using ReNoise.Engine.Hosting;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
@@ -26,8 +26,9 @@ public sealed record StudioModel(
 }
 
 /// <summary>
-/// The models the studio offers and their loaded instances. A model is loaded once, on first use,
-/// and shared by every job (its ONNX sessions are thread-safe); the catalog disposes them.
+/// The models the studio offers and their loaded instances: a view of the engine's
+/// <see cref="ModelRegistry"/>. A model is loaded once, on first use, and shared by every job
+/// (its ONNX sessions are thread-safe); the catalog disposes them.
 /// </summary>
 public interface IModelCatalog
 {
@@ -37,64 +38,48 @@ public interface IModelCatalog
     /// <summary>The model named <paramref name="name"/>, or null when none is configured under that name.</summary>
     StudioModel? Find(string? name);
 
-    /// <summary>The loaded model; throws <see cref="ReNoiseInputException"/> for an unknown name.</summary>
-    DiffusionModel Acquire(string name);
+    /// <summary>
+    /// A hold on the loaded model for one job (dispose it when the job ends; the model stays loaded).
+    /// Throws <see cref="ReNoiseInputException"/> for an unknown name or when the model cannot load.
+    /// </summary>
+    ModelLease Acquire(string name);
 }
 
 /// <summary>
-/// Reads <c>ReNoise:Models</c> (<c>[{ "Name", "Path", "Concurrency" }]</c>) and <c>ReNoise:DefaultModel</c>;
-/// with no usable entry it offers the bundled demo model (<c>models/demo-sd-turbo</c> beside the app).
+/// The engine's <see cref="ModelRegistry"/> over <c>ReNoise:Models</c>, <c>ReNoise:DefaultModel</c> and the
+/// execution settings (<see cref="ReNoiseSettings"/>), seen as the studio's models. Relative paths are taken
+/// from the content root, then the app's folder. Every entry the registry cannot use is logged with its
+/// reason and skipped; with no usable entry the bundled demo model (<c>models/demo-sd-turbo</c> beside the
+/// app) is offered, with <see cref="DemoPreset"/>.
 /// </summary>
 public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
 {
     public const string DemoFolderName = "demo-sd-turbo";
 
-    private readonly ModelLoadOptions _loadOptions;
-    private readonly ConcurrentDictionary<string, Lazy<DiffusionModel>> _loaded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ModelRegistry _registry;
 
-    public ConfiguredModelCatalog(IOptions<StudioOptions> options, IHostEnvironment environment, ILogger<ConfiguredModelCatalog> logger)
+    public ConfiguredModelCatalog(ReNoiseSettings settings, IOptions<StudioOptions> options, IHostEnvironment environment,
+        ILogger<ConfiguredModelCatalog> logger)
     {
-        var settings = options.Value;
-        _loadOptions = new ModelLoadOptions
-        {
-            ExecutionProvider = settings.ExecutionProvider, CudaDeviceId = settings.CudaDeviceId, IntraOpThreads = settings.IntraOpThreads,
-        };
-        int concurrency = Math.Max(1, settings.Jobs.ConcurrencyPerModel);
+        string? demo = FindDemoFolder(environment.ContentRootPath);
+        _registry = ModelRegistry.Create(settings, [environment.ContentRootPath, AppContext.BaseDirectory],
+            demo is null ? null : new FallbackModel(DemoFolderName, demo, DemoPreset));
+        foreach (string problem in _registry.Problems)
+            logger.LogError("Model settings: {Problem}", problem);
 
-        var models = new List<StudioModel>();
-        foreach (var entry in settings.Models)
+        if (_registry.DefaultModelName is not { } defaultName)
         {
-            if (string.IsNullOrWhiteSpace(entry.Name) || string.IsNullOrWhiteSpace(entry.Path))
-            {
-                logger.LogError("ReNoise:Models has an entry without Name or Path; it is skipped");
-                continue;
-            }
-            if (models.Any(m => string.Equals(m.Name, entry.Name, StringComparison.OrdinalIgnoreCase)))
-            {
-                logger.LogError("ReNoise:Models names {Name} twice; the second entry is skipped", entry.Name);
-                continue;
-            }
-            string path = Resolve(entry.Path, environment.ContentRootPath);
-            try
-            {
-                models.Add(Describe(entry.Name, path, isDemo: false, Math.Max(1, entry.Concurrency ?? concurrency)));
-            }
-            catch (ReNoiseInputException e)
-            {
-                logger.LogError("Model {Name} is skipped: {Reason}", entry.Name, e.Message);
-            }
+            _registry.Dispose();
+            throw new InvalidOperationException(demo is null
+                ? $"no model is usable: ReNoise:Models has no usable entry and the bundled demo model ({DemoFolderName}) is missing beside the app"
+                : $"no model is usable: ReNoise:Models has no usable entry and the bundled demo model ({demo}) does not open (see the errors above)");
         }
+        if (_registry.Models[0].IsFallback)
+            logger.LogInformation("No configured model is usable; offering the bundled demo model ({Path})", _registry.Models[0].Path);
 
-        if (models.Count == 0)
-        {
-            string demo = FindDemoFolder(environment.ContentRootPath)
-                ?? throw new InvalidOperationException(
-                    $"no model is configured under ReNoise:Models and the bundled demo model ({DemoFolderName}) is missing beside the app");
-            models.Add(Describe(DemoFolderName, demo, isDemo: true, concurrency));
-        }
-
-        Models = models;
-        Default = Find(settings.DefaultModel) ?? models[0];
+        int concurrency = Math.Max(1, options.Value.Jobs.ConcurrencyPerModel);
+        Models = _registry.Models.Select(m => Describe(m, concurrency)).ToList();
+        Default = Find(defaultName)!;
     }
 
     public IReadOnlyList<StudioModel> Models { get; }
@@ -103,25 +88,21 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     public StudioModel? Find(string? name) =>
         string.IsNullOrWhiteSpace(name) ? null : Models.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    public DiffusionModel Acquire(string name)
+    public ModelLease Acquire(string name)
     {
+        // The studio's wording for a model that is gone (its jobs show the message), not the registry's list.
         var model = Find(name) ?? throw new ReNoiseInputException($"model \"{name}\" is not configured on this server");
-        // Lazy with ExecutionAndPublication: two jobs asking at once load the model once.
-        return _loaded.GetOrAdd(model.Name, _ => new Lazy<DiffusionModel>(() => DiffusionModel.Load(model.Path, _loadOptions))).Value;
+        return _registry.Acquire(model.Name);
     }
 
-    public void Dispose()
-    {
-        foreach (var lazy in _loaded.Values)
-            if (lazy.IsValueCreated) lazy.Value.Dispose();
-    }
+    public void Dispose() => _registry.Dispose();
 
-    private static StudioModel Describe(string name, string path, bool isDemo, int concurrency)
+    private static StudioModel Describe(RegisteredModel model, int defaultConcurrency)
     {
-        var folder = ModelFolder.Open(path);
+        var folder = model.Layout;
         string scheduler = SchedulerFactory.DefaultNameFor(SchedulerConfig.Load(folder.SchedulerConfigPath), out _);
-        var preset = isDemo ? DemoPreset : ModelPresets.For(folder.Variant);
-        return new StudioModel(name, folder.Root, folder.Family, scheduler, preset.ImageSizeFor(folder), isDemo, concurrency, preset);
+        return new StudioModel(model.Name, model.Path, folder.Family, scheduler, model.Preset.ImageSizeFor(folder), model.IsFallback,
+            model.Concurrency ?? defaultConcurrency, model.Preset);
     }
 
     /// <summary>
@@ -135,15 +116,6 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         Description = "Demo: the SD-Turbo settings (Euler ancestral, 4 steps, R = 9) with exact noise correction, which the demo's closed-form UNet needs to reconstruct",
         Options = ModelPresets.SdTurbo.Options with { NoiseCorrection = NoiseCorrectionMode.Exact },
     };
-
-    private static string Resolve(string path, string contentRoot)
-    {
-        if (Path.IsPathRooted(path)) return Path.GetFullPath(path);
-        string fromContentRoot = Path.GetFullPath(path, contentRoot);
-        if (Directory.Exists(fromContentRoot)) return fromContentRoot;
-        string fromApp = Path.GetFullPath(path, AppContext.BaseDirectory);
-        return Directory.Exists(fromApp) ? fromApp : fromContentRoot;
-    }
 
     /// <summary>The copy beside the app (the build copies it), else the repository's own folder.</summary>
     private static string? FindDemoFolder(string contentRoot)

@@ -1,5 +1,6 @@
 using ReNoise.Engine.Hosting;
 using ReNoise.Engine.Models;
+using ReNoise.Engine.Schedulers;
 using ReNoise.Engine.Tests.IO;
 using ReNoise.Engine.Tests.Models;
 
@@ -63,6 +64,90 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal("ReNoise:Models:3: Name is missing; entry skipped", registry.Problems[2]);
         Assert.Equal("ReNoise:Models:4 (\"good\"): the name is already used by an earlier entry; entry skipped", registry.Problems[3]);
         Assert.Equal("ReNoise:Models:5 (\"nopath\"): Path is missing; entry skipped", registry.Problems[4]);
+    }
+
+    [Fact]
+    public void ARelativePathIsTakenFromTheFirstBaseDirectoryThatHoldsIt()
+    {
+        // An empty folder first: entries found only under the fixtures resolve there, a missing one is reported under the first.
+        Directory.CreateDirectory(_temp.File("tiny-lcm"));
+        using var registry = ModelRegistry.Create(Settings(("turbo", "tiny-sd-turbo"), ("lcm", "tiny-lcm"), ("gone", "no-such-model")),
+            [_temp.Path, TestPaths.FixtureModels]);
+
+        Assert.Equal(["turbo"], registry.Models.Select(m => m.Name));
+        Assert.Equal(Path.GetFullPath(FixturePaths.Model("tiny-sd-turbo")), registry.Models[0].Path);
+        Assert.Equal(2, registry.Problems.Count);
+        // The first base holds an (incomplete) tiny-lcm folder: it wins over the fixture's complete one.
+        Assert.StartsWith("ReNoise:Models:1 (\"lcm\"): ", registry.Problems[0]);
+        Assert.Contains(_temp.File("tiny-lcm"), registry.Problems[0]);
+        Assert.Equal($"ReNoise:Models:2 (\"gone\"): model folder not found: {_temp.File("no-such-model")}; entry skipped", registry.Problems[1]);
+    }
+
+    [Fact]
+    public void AnEntrysConcurrencyIsKeptAndOneBelowOneSkipsTheEntry()
+    {
+        var settings = Settings(("a", "tiny-sd-turbo"), ("b", "tiny-lcm"), ("c", "tiny-sd15-ddim"));
+        settings.Models[0].Concurrency = 3;
+        settings.Models[2].Concurrency = 0;
+        using var registry = ModelRegistry.Create(settings, TestPaths.FixtureModels);
+
+        Assert.Equal(["a", "b"], registry.Models.Select(m => m.Name));
+        Assert.Equal([3, null], registry.Models.Select(m => m.Concurrency));
+        Assert.Equal("ReNoise:Models:2 (\"c\"): Concurrency must be 1 or more, got 0; entry skipped", Assert.Single(registry.Problems));
+    }
+
+    private static readonly ModelPreset DemoPreset = ModelPresets.SdTurbo with
+    {
+        Name = "demo",
+        Options = ModelPresets.SdTurbo.Options with { NoiseCorrection = NoiseCorrectionMode.Exact },
+    };
+
+    [Fact]
+    public void TheFallbackIsOfferedWithItsPresetOnlyWhenNoConfiguredEntryIsUsable()
+    {
+        var fallback = new FallbackModel("demo", "tiny-sd-turbo", DemoPreset);
+        var broken = Settings(("x", "no-such-model"));
+        broken.DefaultModel = "x";
+        using (var registry = ModelRegistry.Create(broken, [TestPaths.FixtureModels], fallback))
+        {
+            var demo = Assert.Single(registry.Models);
+            Assert.Equal("demo", demo.Name);
+            Assert.True(demo.IsFallback);
+            Assert.Same(DemoPreset, demo.Preset);
+            Assert.Null(demo.Concurrency);
+            Assert.Equal(Path.GetFullPath(FixturePaths.Model("tiny-sd-turbo")), demo.Path);
+            Assert.Equal("demo", registry.DefaultModelName);
+            Assert.Equal(2, registry.Problems.Count);
+            Assert.StartsWith("ReNoise:Models:0 (\"x\"): model folder not found: ", registry.Problems[0]);
+            Assert.Equal("ReNoise:DefaultModel \"x\" is not a usable model; using \"demo\"", registry.Problems[1]);
+            using var lease = registry.Acquire();
+            Assert.Equal("demo", lease.Name);
+        }
+
+        using (var registry = ModelRegistry.Create(Settings(("lcm", "tiny-lcm")), [TestPaths.FixtureModels], fallback))
+        {
+            var lcm = Assert.Single(registry.Models);
+            Assert.False(lcm.IsFallback);
+            Assert.Same(ModelPresets.Lcm, lcm.Preset);
+            Assert.Null(registry.Find("demo"));
+            Assert.Empty(registry.Problems);
+        }
+
+        // Without a preset of its own the fallback takes its variant's, like an entry.
+        using (var registry = ModelRegistry.Create(Settings(), [TestPaths.FixtureModels], new FallbackModel("demo", "tiny-sd-turbo")))
+            Assert.Same(ModelPresets.SdTurbo, Assert.Single(registry.Models).Preset);
+    }
+
+    [Fact]
+    public void AnUnusableFallbackIsReportedAndNothingIsOffered()
+    {
+        using var registry = ModelRegistry.Create(Settings(), [TestPaths.FixtureModels], new FallbackModel("demo", "no-such-model", DemoPreset));
+
+        Assert.Empty(registry.Models);
+        Assert.Null(registry.DefaultModelName);
+        var problem = Assert.Single(registry.Problems);
+        Assert.Equal($"fallback model \"demo\": model folder not found: {Path.Combine(TestPaths.FixtureModels, "no-such-model")}; not offered", problem);
+        Assert.Throws<ReNoiseInputException>(() => registry.Acquire());
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class ReNoiseSettingsTests : IDisposable
                 "IntraOpThreads": 2,
                 "DefaultModel": "lcm",
                 "Models": [
-                  { "Name": "sdxl-turbo", "Path": "models/sdxl-turbo-onnx" },
+                  { "Name": "sdxl-turbo", "Path": "models/sdxl-turbo-onnx", "Concurrency": 2 },
                   { "Name": "lcm", "Path": "/srv/models/lcm" },
                   { "Path": "no-name" }
                 ]
@@ -46,6 +46,7 @@ public sealed class ReNoiseSettingsTests : IDisposable
         Assert.Equal("lcm", settings.DefaultModel);
         Assert.Equal(["sdxl-turbo", "lcm", null], settings.Models.Select(m => m.Name));
         Assert.Equal(["models/sdxl-turbo-onnx", "/srv/models/lcm", "no-name"], settings.Models.Select(m => m.Path));
+        Assert.Equal([2, null, null], settings.Models.Select(m => m.Concurrency));
         Assert.Equal(new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cuda, CudaDeviceId = 1, IntraOpThreads = 2 },
             settings.ToLoadOptions());
     }
@@ -87,6 +88,9 @@ public sealed class ReNoiseSettingsTests : IDisposable
         var e = Assert.Throws<ReNoiseInputException>(() =>
             ReNoiseSettings.FromConfiguration(Json("""{ "ReNoise": { "CudaDeviceId": "first" } }""")));
         Assert.Equal("ReNoise:CudaDeviceId must be an integer, got 'first'", e.Message);
+        e = Assert.Throws<ReNoiseInputException>(() =>
+            ReNoiseSettings.FromConfiguration(Json("""{ "ReNoise": { "Models": [ { "Name": "a", "Path": "a", "Concurrency": "two" } ] } }""")));
+        Assert.Equal("ReNoise:Models:0:Concurrency must be an integer, got 'two'", e.Message);
 
         Assert.Contains("ReNoise:CudaDeviceId",
             Assert.Throws<ReNoiseInputException>(new ReNoiseSettings { CudaDeviceId = -1 }.ToLoadOptions).Message);

@@ -144,6 +144,40 @@ public sealed class ReNoiseInverterTests
     }
 
     [Fact]
+    public void Pooled_scratch_from_an_earlier_inversion_does_not_change_the_next_one()
+    {
+        // The loop's scratch latents come from LatentPool with stale contents; a run after other
+        // runs (with other settings, leaving other values behind) must equal a run on fresh buffers.
+        var scheduler = Scheduler("euler-ancestral");
+        var shape = new LatentShape(4, 16, 24); // a length no other test uses: the first run gets fresh buffers
+        Func<InversionTrace> run = () => new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new ReNoiseOptions())
+            .Invert(new InversionInputs
+            {
+                CleanLatent = GaussianOf(shape, 1), ForwardNoise = GaussianOf(shape, 2),
+                StepNoise = Enumerable.Range(0, 4).Select(k => GaussianOf(shape, 10 + k)).ToArray(),
+                Prompt = AnalyticDenoiser.Prompt(1f),
+            });
+        var fresh = run();
+        new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new ReNoiseOptions { RenoiseSteps = 3, Averaging = false })
+            .Invert(new InversionInputs
+            {
+                CleanLatent = GaussianOf(shape, 5), ForwardNoise = GaussianOf(shape, 6),
+                StepNoise = Enumerable.Range(0, 4).Select(k => GaussianOf(shape, 20 + k)).ToArray(),
+                Prompt = AnalyticDenoiser.Prompt(-1f),
+            });
+        var reused = run();
+        Assert.Equal(fresh.Latent, reused.Latent);
+        Assert.Equal(fresh.NoiseMaps[0], reused.NoiseMaps[0]);
+    }
+
+    private static float[] GaussianOf(LatentShape shape, int seed)
+    {
+        var data = new float[shape.Length];
+        new SeededRandom(seed).FillGaussian(data);
+        return data;
+    }
+
+    [Fact]
     public void A_diverging_inversion_stops_with_a_message_naming_the_timestep()
     {
         // Regularization weights far too large for the prediction scale blow the noise up.

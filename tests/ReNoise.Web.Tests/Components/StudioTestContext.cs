@@ -19,7 +19,7 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton(Options.Create(settings));
         Services.AddSingleton<UploadValidator>();
-        Services.AddSingleton<IModelCatalog>(TestServices.Catalog(settings));
+        Services.AddSingleton<IModelCatalog>(TestServices.Catalog(options: settings));
         JSInterop.Mode = JSRuntimeMode.Loose;
     }
 

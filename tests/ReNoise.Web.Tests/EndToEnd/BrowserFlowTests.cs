@@ -47,8 +47,16 @@ public sealed class BrowserFlowTests : IAsyncLifetime
         await _factory.DisposeAsync();
     }
 
-    private static Task Shot(IPage page, string name) =>
-        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    /// <summary>
+    /// A full-page screenshot from the top (a scrolled page draws its fixed app bar mid-page in a
+    /// full-page capture), after expand animations have settled.
+    /// </summary>
+    private static async Task Shot(IPage page, string name)
+    {
+        await page.EvaluateAsync("window.scrollTo(0, 0)");
+        await page.WaitForTimeoutAsync(400);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    }
 
     private static ILocator ByTestId(IPage page, string id) => page.GetByTestId(id);
 

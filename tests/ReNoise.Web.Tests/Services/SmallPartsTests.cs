@@ -1,6 +1,5 @@
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.IO;
-using ReNoise.Web.Endpoints;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Tests.Services;
@@ -15,7 +14,7 @@ public sealed class SmallPartsTests
     {
         int count = shape.Aggregate(1, (a, b) => a * b);
         float[] data = Enumerable.Range(0, count).Select(i => i * 0.5f - 3).ToArray();
-        byte[] header = NpyFormat.Float32Header(shape);
+        byte[] header = Npy.Float32Header(shape);
         Assert.Equal(0, header.Length % 64);
         string file = Path.Combine(Path.GetTempPath(), $"header-{Guid.NewGuid():N}.npy");
         File.WriteAllBytes(file, [.. header, .. ReNoise.Data.FloatBlob.ToBytes(data)]);
