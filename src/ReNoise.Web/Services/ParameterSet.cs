@@ -27,6 +27,8 @@ public sealed class ParameterSet
     public int AcRolls { get; set; }
     public NoiseCorrectionMode NoiseCorrection { get; set; }
     public int Seed { get; set; }
+    public double RenoiseTolerance { get; set; }
+    public RenoiseAcceleration RenoiseAcceleration { get; set; }
 
     public static ParameterSet From(ReNoiseOptions o) => new()
     {
@@ -46,6 +48,8 @@ public sealed class ParameterSet
         AcRolls = o.AcRolls,
         NoiseCorrection = o.NoiseCorrection,
         Seed = o.Seed,
+        RenoiseTolerance = o.RenoiseTolerance,
+        RenoiseAcceleration = o.RenoiseAcceleration,
     };
 
     public ReNoiseOptions ToOptions() => new()
@@ -64,6 +68,8 @@ public sealed class ParameterSet
         AcRolls = AcRolls,
         NoiseCorrection = NoiseCorrection,
         Seed = Seed,
+        RenoiseTolerance = RenoiseTolerance,
+        RenoiseAcceleration = RenoiseAcceleration,
     };
 
     public ParameterSet Clone() => (ParameterSet)MemberwiseClone();
@@ -99,6 +105,8 @@ public sealed class ParameterSet
         ["--lambda-kl"] = "λ KL",
         ["--reg-steps"] = "Regularization steps",
         ["--ac-rolls"] = "AC rolls",
+        ["--renoise-tolerance"] = "Adaptive tolerance",
+        ["--renoise-accel"] = "Acceleration",
     };
 
     /// <summary>
@@ -118,5 +126,6 @@ public sealed class ParameterSet
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"N={InversionSteps} R={RenoiseSteps} cap={FirstStepRenoiseCap} strength={Strength} averaging={(Averaging ? "on" : "off")} " +
         $"{AverageFirstStart}:{AverageFirstEnd}/{AverageRestStart}:{AverageRestEnd} guidance={InversionGuidance} λac={LambdaAc} λkl={LambdaKl} " +
-        $"reg={RegularizationSteps}x{AcRolls} correction={NoiseCorrectionNames.ToCli(NoiseCorrection)} seed={Seed}");
+        $"reg={RegularizationSteps}x{AcRolls} correction={NoiseCorrectionNames.ToCli(NoiseCorrection)} seed={Seed} " +
+        $"tolerance={RenoiseTolerance} accel={RenoiseAccelerationNames.ToCli(RenoiseAcceleration)}");
 }

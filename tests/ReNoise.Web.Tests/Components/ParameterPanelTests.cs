@@ -13,7 +13,7 @@ public sealed class ParameterPanelTests : StudioTestContext
     [
         "param-steps", "param-renoise-steps", "param-first-step-cap", "param-strength", "param-guidance", "param-seed",
         "param-average-first-start", "param-average-first-end", "param-average-rest-start", "param-average-rest-end",
-        "param-lambda-ac", "param-lambda-kl", "param-reg-steps", "param-ac-rolls",
+        "param-lambda-ac", "param-lambda-kl", "param-reg-steps", "param-ac-rolls", "param-renoise-tolerance",
     ];
 
     private int _changes;
@@ -49,6 +49,22 @@ public sealed class ParameterPanelTests : StudioTestContext
         Assert.Contains(help, t => t.StartsWith("Extra fixed-point iterations per step", StringComparison.Ordinal) && t.Contains("Raising it"));
         Assert.Contains("Average the noise predictions", panel.Find(".param-help").TextContent);
         Assert.Empty(panel.FindAll("[data-testid=param-error]"));
+    }
+
+    [Fact]
+    public void Adaptive_tolerance_and_acceleration_reach_the_engine_options_and_are_validated()
+    {
+        var parameters = ParameterSet.From(new ReNoiseOptions());
+        var panel = RenderPanel(parameters);
+        panel.Find("[data-testid=param-renoise-accel]");
+
+        panel.Find("#param-renoise-tolerance").Change("0.2");
+        Assert.Equal(0.2, parameters.ToOptions().RenoiseTolerance);
+        parameters.RenoiseAcceleration = RenoiseAcceleration.Anderson;
+        Assert.Equal(RenoiseAcceleration.Anderson, parameters.ToOptions().RenoiseAcceleration);
+
+        panel.Find("#param-renoise-tolerance").Change("-1");
+        Assert.Contains("Adaptive tolerance must be a finite number >= 0", panel.Find("[data-testid=param-error]").TextContent);
     }
 
     [Fact]
