@@ -76,7 +76,7 @@ public sealed class UploadFormTests : StudioTestContext
         form.Find("#prompt-input").Input("a photo");
         form.Find("#submit-inversion").Click();
         Assert.Empty(_submitted);
-        Assert.Contains("readable photo", form.Find("[data-testid=form-error]").TextContent);
+        form.WaitForAssertion(() => Assert.Contains("readable photo", form.Find("[data-testid=form-error]").TextContent));
     }
 
     [Fact]
@@ -93,14 +93,14 @@ public sealed class UploadFormTests : StudioTestContext
     {
         var form = RenderForm();
         form.Find("#submit-inversion").Click();
-        Assert.Contains("Choose a photo", form.Find("[data-testid=form-error]").TextContent);
+        form.WaitForAssertion(() => Assert.Contains("Choose a photo", form.Find("[data-testid=form-error]").TextContent));
 
         Upload(form, TestImages.Coffee(), "coffee.png");
         WaitUntilRead(form);
         form.Find("[data-testid=upload-preview]");
         form.Find("#prompt-input").Input("   ");
         form.Find("#submit-inversion").Click();
-        Assert.Contains("The source prompt is empty", form.Find("[data-testid=form-error]").TextContent);
+        form.WaitForAssertion(() => Assert.Contains("The source prompt is empty", form.Find("[data-testid=form-error]").TextContent));
         Assert.Empty(_submitted);
 
         // A shown problem goes away as soon as it is fixed.
@@ -116,16 +116,17 @@ public sealed class UploadFormTests : StudioTestContext
         WaitUntilRead(form);
         form.Find("[data-testid=upload-preview]");
         form.Find("#prompt-input").Input("a cup of coffee");
+        form.WaitForAssertion(() => Assert.Equal("a cup of coffee", form.Find("#prompt-input").GetAttribute("value")));
         form.FindComponent<ParameterPanel>().Instance.Parameters.Strength = 0.1;
 
         form.Find("#submit-inversion").Click();
 
         Assert.Empty(_submitted);
-        Assert.Equal("Strength 0.1 inverts none of the 4 timesteps; raise it or the step count", form.Find("[data-testid=form-error]").TextContent.Trim());
+        form.WaitForAssertion(() => Assert.Equal("Strength 0.1 inverts none of the 4 timesteps; raise it or the step count", form.Find("[data-testid=form-error]").TextContent.Trim()));
         // A field-level problem opens the Advanced panel so the field can be fixed.
         form.FindComponent<ParameterPanel>().Instance.Parameters.InversionSteps = 0;
         form.Find("#submit-inversion").Click();
-        Assert.Equal("Inversion steps N must be at least 1, got 0", form.Find("[data-testid=form-error]").TextContent.Trim());
+        form.WaitForAssertion(() => Assert.Equal("Inversion steps N must be at least 1, got 0", form.Find("[data-testid=form-error]").TextContent.Trim()));
         Assert.True(form.FindComponent<ParameterPanel>().Instance.Expanded);
     }
 }

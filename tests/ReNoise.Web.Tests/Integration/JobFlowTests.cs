@@ -42,6 +42,8 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
             Assert.NotNull(job.InversionId);
         }
 
+        // The row is marked first, the live state right after: wait for both.
+        await Waiting.UntilAsync(() => Hub.Get(jobId)?.Phase == JobPhase.Done, Timeout, "the live state to say done");
         var done = Hub.Get(jobId)!;
         Assert.Equal(JobPhase.Done, done.Phase);
         var row = (await factory.WithStoreAsync(s => s.GetInversionAsync(owner, done.InversionId!.Value)))!;
@@ -123,7 +125,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         Assert.Equal(JobStatus.Failed, job.Status);
         Assert.Contains("the inversion diverged at timestep", job.Error);
         Assert.Contains("λ AC", job.Error); // the engine's option names, in the page's words
-        Assert.Equal(JobPhase.Failed, Hub.Get(job.Id)!.Phase);
+        await Waiting.UntilAsync(() => Hub.Get(job.Id)?.Phase == JobPhase.Failed, Timeout, "the live state to say failed");
         Assert.Equal(job.Error, Hub.Get(job.Id)!.Error);
         var gallery = await factory.WithStoreAsync(s => s.ListInversionsAsync(owner));
         Assert.Equal([existing], gallery.Select(i => i.Id));
@@ -142,11 +144,12 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         var job = await Waiting.ForJobAsync(factory, owner, jobId, TimeSpan.FromSeconds(20), JobStatus.Cancelled, JobStatus.Done, JobStatus.Failed);
 
         Assert.Equal(JobStatus.Cancelled, job.Status);
+        await Waiting.UntilAsync(() => Hub.Get(jobId)?.Phase == JobPhase.Cancelled, Timeout, "the live state to say cancelled");
         var last = Hub.Get(jobId)!;
         Assert.Equal(JobPhase.Cancelled, last.Phase);
         Assert.InRange(last.Nfe, atCancel, atCancel + 1); // the call in flight finishes, no further one starts
         Assert.True(last.Nfe < last.ExpectedNfe);
         Assert.Empty(await factory.WithStoreAsync(s => s.ListInversionsAsync(owner)));
-        Assert.False(Queue.IsRunning(jobId));
+        await Waiting.UntilAsync(() => !Queue.IsRunning(jobId), Timeout, "the queue to let the job go");
     }
 }
