@@ -139,7 +139,12 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         Guid jobId = submitted.JobId!.Value;
         await Waiting.UntilAsync(() => Hub.Get(jobId) is { Nfe: >= 3 }, Timeout, "the job to make model calls");
 
-        Assert.True(await Queue.CancelAsync(owner, jobId));
+        bool cancelled = await Queue.CancelAsync(owner, jobId);
+        if (!cancelled)
+        {
+            var state = await factory.WithStoreAsync(s => s.GetJobAsync(owner, jobId));
+            Assert.Fail($"cancel refused: the job is {state?.Status} ({state?.Error}); live phase {Hub.Get(jobId)?.Phase}, running {Queue.IsRunning(jobId)}");
+        }
         int atCancel = Hub.Get(jobId)!.Nfe;
         var job = await Waiting.ForJobAsync(factory, owner, jobId, TimeSpan.FromSeconds(20), JobStatus.Cancelled, JobStatus.Done, JobStatus.Failed);
 
