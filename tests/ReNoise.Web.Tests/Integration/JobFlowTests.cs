@@ -135,17 +135,29 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
     public async Task Cancel_stops_a_running_inversion_within_a_model_call_and_saves_nothing()
     {
         var (_, owner) = await factory.NewBrowserAsync();
-        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => (p.InversionSteps, p.RenoiseSteps) = (50, 9)));
+        // A long job (200 steps), cancelled from the progress callback itself right after its third
+        // model call: the test thread's timing on a loaded machine cannot let the job finish first.
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => (p.InversionSteps, p.RenoiseSteps) = (200, 9)));
         Guid jobId = submitted.JobId!.Value;
-        await Waiting.UntilAsync(() => Hub.Get(jobId) is { Nfe: >= 3 }, Timeout, "the job to make model calls");
-
-        bool cancelled = await Queue.CancelAsync(owner, jobId);
-        if (!cancelled)
+        Task<bool>? cancel = null;
+        int atCancel = 0;
+        using (Hub.Subscribe(jobId, p =>
         {
-            var state = await factory.WithStoreAsync(s => s.GetJobAsync(owner, jobId));
-            Assert.Fail($"cancel refused: the job is {state?.Status} ({state?.Error}); live phase {Hub.Get(jobId)?.Phase}, running {Queue.IsRunning(jobId)}");
+            if (cancel is null && p.Phase == JobPhase.Inverting && p.Nfe >= 3)
+            {
+                atCancel = p.Nfe;
+                cancel = Queue.CancelAsync(owner, jobId);
+            }
+        }))
+        {
+            await Waiting.UntilAsync(() => cancel is not null, Timeout, "the job to make model calls");
+            bool cancelled = await cancel!;
+            if (!cancelled)
+            {
+                var state = await factory.WithStoreAsync(s => s.GetJobAsync(owner, jobId));
+                Assert.Fail($"cancel refused: the job is {state?.Status} ({state?.Error}); live phase {Hub.Get(jobId)?.Phase}, running {Queue.IsRunning(jobId)}");
+            }
         }
-        int atCancel = Hub.Get(jobId)!.Nfe;
         var job = await Waiting.ForJobAsync(factory, owner, jobId, TimeSpan.FromSeconds(20), JobStatus.Cancelled, JobStatus.Done, JobStatus.Failed);
 
         Assert.Equal(JobStatus.Cancelled, job.Status);
