@@ -97,7 +97,9 @@ public sealed class QueueLimitTests
         var queue = factory.Services.GetRequiredService<JobQueue>();
         var hub = factory.Services.GetRequiredService<JobProgressHub>();
         var parameters = ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options);
-        parameters.InversionSteps = 50;
+        // Long enough (500 steps x 21 calls) to be still running on a fast, idle machine when the
+        // next submissions arrive; the test cancels it at the end.
+        (parameters.InversionSteps, parameters.RenoiseSteps) = (500, 20);
         InversionSubmission Long() => new(TestImages.Coffee(), "coffee.png", "a cup of coffee", "demo-sd-turbo", null, parameters);
 
         Guid running = (await queue.SubmitInversionAsync(owner, Long())).JobId!.Value;
