@@ -4,25 +4,12 @@ using ReNoise.Data.Entities;
 
 namespace ReNoise.Data.Tests;
 
-public sealed class ListingTests : IAsyncLifetime
+public sealed class ListingTests : StoreTests
 {
     private static readonly string[] HeavyColumns =
         [nameof(Inversion.InputPng), nameof(Inversion.ReconstructionPng), nameof(Inversion.Latent),
          nameof(Inversion.CleanLatent), nameof(Inversion.NoiseMaps), nameof(Inversion.ParametersJson),
          nameof(Inversion.ResidualsJson)];
-
-    private TestDatabase _db = null!;
-    private GalleryStore _store = null!;
-    private Guid _owner;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestDatabase.CreateMigratedAsync();
-        _store = _db.NewStore();
-        _owner = await _store.GetOrCreateSessionAsync(null);
-    }
-
-    public async Task DisposeAsync() => await _db.DisposeAsync();
 
     [Fact]
     public void Summary_type_carries_no_blob_but_the_thumbnail()
@@ -42,7 +29,7 @@ public sealed class ListingTests : IAsyncLifetime
     [InlineData(InversionSort.Prompt)]
     public void Listing_sql_selects_no_heavy_column(InversionSort sort)
     {
-        string sql = _store.InversionSummaries(_owner, sort).ToQueryString();
+        string sql = Store.InversionSummaries(Owner, sort).ToQueryString();
         var selected = Regex.Matches(sql, "\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
         Assert.Contains(nameof(Inversion.ThumbnailPng), selected);
         Assert.Contains(nameof(Inversion.OwnerId), selected);
@@ -57,17 +44,17 @@ public sealed class ListingTests : IAsyncLifetime
         var ids = new List<Guid>();
         foreach (var (prompt, psnr) in spec)
         {
-            ids.Add(await _store.AddInversionAsync(_owner, Samples.Inversion(prompt, psnr)));
-            _db.Clock.Advance(TimeSpan.FromMinutes(1));
+            ids.Add(await Store.AddInversionAsync(Owner, Samples.Inversion(prompt, psnr)));
+            Db.Clock.Advance(TimeSpan.FromMinutes(1));
         }
 
-        async Task<string[]> Prompts(InversionSort sort) => (await _store.ListInversionsAsync(_owner, sort)).Select(s => s.Prompt).ToArray();
+        async Task<string[]> Prompts(InversionSort sort) => (await Store.ListInversionsAsync(Owner, sort)).Select(s => s.Prompt).ToArray();
         Assert.Equal(["apricot", "cherry", "Apple", "banana"], await Prompts(InversionSort.Newest));
         Assert.Equal(["banana", "Apple", "cherry", "apricot"], await Prompts(InversionSort.Oldest));
         Assert.Equal(["cherry", "banana", "apricot", "Apple"], await Prompts(InversionSort.Psnr));
         Assert.Equal(["Apple", "apricot", "banana", "cherry"], await Prompts(InversionSort.Prompt));
 
-        var first = (await _store.ListInversionsAsync(_owner, InversionSort.Oldest))[0];
+        var first = (await Store.ListInversionsAsync(Owner, InversionSort.Oldest))[0];
         var source = Samples.Inversion("banana", 28.0);
         Assert.Equal(ids[0], first.Id);
         Assert.Equal((source.ModelName, source.SchedulerName, source.Nfe, source.Width, source.Height), (first.ModelName, first.SchedulerName, first.Nfe, first.Width, first.Height));
@@ -80,23 +67,23 @@ public sealed class ListingTests : IAsyncLifetime
     [Fact]
     public async Task Edits_list_in_creation_order_without_images()
     {
-        var inversion = await _store.AddInversionAsync(_owner, Samples.Inversion());
-        var a = (await _store.AddEditAsync(_owner, Samples.Edit(inversion, "first")))!.Value;
-        _db.Clock.Advance(TimeSpan.FromSeconds(1));
-        var b = (await _store.AddEditAsync(_owner, Samples.Edit(inversion, "second")))!.Value;
+        var inversion = await Store.AddInversionAsync(Owner, Samples.Inversion());
+        var a = (await Store.AddEditAsync(Owner, Samples.Edit(inversion, "first")))!.Value;
+        Db.Clock.Advance(TimeSpan.FromSeconds(1));
+        var b = (await Store.AddEditAsync(Owner, Samples.Edit(inversion, "second")))!.Value;
 
-        var edits = await _store.ListEditsAsync(_owner, inversion);
+        var edits = await Store.ListEditsAsync(Owner, inversion);
         Assert.Equal([a, b], edits.Select(e => e.Id));
         Assert.Equal(["first", "second"], edits.Select(e => e.Prompt));
-        var full = await _store.GetEditAsync(_owner, b);
+        var full = await Store.GetEditAsync(Owner, b);
         Assert.Equal(Samples.Bytes(200, 9), full!.ImagePng);
     }
 
     [Fact]
     public async Task Store_leaves_nothing_tracked_in_its_context()
     {
-        var context = _db.NewContext();
-        var store = new GalleryStore(context, _db.Clock);
+        var context = Db.NewContext();
+        var store = new GalleryStore(context, Db.Clock);
         var owner = await store.GetOrCreateSessionAsync(null);
         var inversion = await store.AddInversionAsync(owner, Samples.Inversion());
         await store.AddEditAsync(owner, Samples.Edit(inversion));
