@@ -33,7 +33,7 @@ public class InversionAllocationBenchmarks
     private DiffusionModel? _model;
     private ReNoiseInverter _inverter = null!;
     private InversionInputs _inputs = null!;
-    private float[][] _stepNoise = null!;
+    private NoiseMaps _stepNoise = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -49,32 +49,33 @@ public class InversionAllocationBenchmarks
             prompt = _model.EncodePrompt("a cup of coffee");
         }
         _inverter = new ReNoiseInverter(scheduler, unet, Shape, Options(R));
-        _stepNoise = Enumerable.Range(0, Steps).Select(k => FixedNoisePredictor.Gaussian(n, 10 + k)).ToArray();
+        _stepNoise = new NoiseMaps(Shape, Steps);
+        for (int k = 0; k < Steps; k++) FixedNoisePredictor.Gaussian(n, 10 + k).CopyTo(_stepNoise[k]);
         _inputs = new InversionInputs
         {
             CleanLatent = FixedNoisePredictor.Gaussian(n, 2),
             ForwardNoise = FixedNoisePredictor.Gaussian(n, 3),
-            StepNoise = _stepNoise.Select(m => (float[])m.Clone()).ToArray(),
+            StepNoise = _stepNoise.Clone(),
             Prompt = prompt,
             ForwardNoisedKlTarget = true, // as the pipeline sets it for Euler ancestral
         };
     }
 
     [Benchmark]
-    public InversionTrace Invert()
+    public float[] Invert()
     {
         // Noise correction edits the maps in place; start every inversion from the same draws.
-        for (int k = 0; k < Steps; k++) _stepNoise[k].CopyTo(_inputs.StepNoise[k], 0);
-        return _inverter.Invert(_inputs);
+        _stepNoise.Data.CopyTo(_inputs.StepNoise.Data, 0);
+        return _inverter.Invert(_inputs).Latent;
     }
 
     [GlobalCleanup]
     public void Cleanup() => _model?.Dispose();
 
-    internal static ReNoiseOptions Options(int renoiseSteps) => new() { InversionSteps = Steps, RenoiseSteps = renoiseSteps };
+    internal static InversionParameters Options(int renoiseSteps) => new() { InversionSteps = Steps, RenoiseSteps = renoiseSteps };
 
     internal static IScheduler CreateScheduler() =>
-        SchedulerFactory.Create(SchedulerFactory.EulerAncestral,
+        SchedulerFactory.Create(SchedulerNames.EulerAncestral,
             SchedulerConfig.Parse(RenoiseIterationBenchmarks.SdTurboSchedulerConfig), Steps);
 
     /// <summary>Renoise iterations (model calls of the loop, i = 0..R_t) one inversion runs for R.</summary>

@@ -34,7 +34,7 @@ public class OnnxInversionBenchmarks
     private ReNoiseInverter _inverter = null!;
     private LatentShape _shape;
     private InversionInputs _inputs = null!;
-    private float[][] _stepNoise = null!;
+    private NoiseMaps _stepNoise = null!;
     private float[] _sample = null!, _output = null!;
     private PromptEmbeddings[] _conditioning = null!;
     private long _wallTicks, _ortTicks, _calls;
@@ -46,25 +46,21 @@ public class OnnxInversionBenchmarks
         _pipeline = new InversionPipeline(_model);
         _image = ImageLoader.Load(RepoPaths.FixtureImage("coffee.png"), ImageSize, ImageSize);
 
-        var options = new ReNoiseOptions();
-        IScheduler scheduler = _pipeline.CreateScheduler(null, options.InversionSteps);
+        var options = new InversionParameters();
+        IScheduler scheduler = _pipeline.Plan(new InversionRequest { Prompt = PromptText, Parameters = options }).Sampler;
         LatentShape shape = _shape = _model.LatentShapeFor(ImageSize, ImageSize);
         var pixels = new float[3 * ImageSize * ImageSize];
         ImageTensor.ToNchw(_image, pixels);
         var random = new SeededRandom(options.Seed);
         var forward = new float[shape.Length];
         random.FillGaussian(forward);
-        _stepNoise = new float[scheduler.Timesteps.Count][];
-        for (int k = 0; k < _stepNoise.Length; k++)
-        {
-            _stepNoise[k] = new float[shape.Length];
-            random.FillGaussian(_stepNoise[k]);
-        }
+        _stepNoise = new NoiseMaps(shape, scheduler.Timesteps.Count);
+        for (int k = 0; k < _stepNoise.Count; k++) random.FillGaussian(_stepNoise[k]);
         _inputs = new InversionInputs
         {
             CleanLatent = _model.EncodeImage(pixels, ImageSize, ImageSize),
             ForwardNoise = forward,
-            StepNoise = _stepNoise.Select(m => (float[])m.Clone()).ToArray(),
+            StepNoise = _stepNoise.Clone(),
             Prompt = _model.EncodePrompt(PromptText),
             ForwardNoisedKlTarget = InversionPipeline.UsesForwardNoisedKlTarget(_model.Family, scheduler),
         };
@@ -85,21 +81,21 @@ public class OnnxInversionBenchmarks
     }
 
     [Benchmark]
-    public InversionTrace Inversion()
+    public float[] Inversion()
     {
         // Noise correction edits the maps in place; start every inversion from the same draws.
-        for (int k = 0; k < _stepNoise.Length; k++) _stepNoise[k].CopyTo(_inputs.StepNoise[k], 0);
+        _stepNoise.Data.CopyTo(_inputs.StepNoise.Data, 0);
         long ort = UNetOrtTicks, started = Stopwatch.GetTimestamp();
         var trace = _inverter.Invert(_inputs);
         Record(started, ort, UNetOrtTicks);
-        return trace;
+        return trace.Latent;
     }
 
     [Benchmark]
     public InversionResult Pipeline()
     {
         long ort = _model.OrtTime.Ticks, started = Stopwatch.GetTimestamp();
-        var result = _pipeline.Invert(new InversionRequest { Image = _image, Prompt = PromptText });
+        var result = _pipeline.Invert(new InversionRequest { Prompt = PromptText, Parameters = InversionParameters.Default with { Width = ImageSize, Height = ImageSize } }, _image);
         Record(started, ort, _model.OrtTime.Ticks);
         return result;
     }

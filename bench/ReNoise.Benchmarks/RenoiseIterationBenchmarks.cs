@@ -46,7 +46,7 @@ public class RenoiseIterationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _scheduler = SchedulerFactory.Create(SchedulerFactory.EulerAncestral, SchedulerConfig.Parse(SdTurboSchedulerConfig), 4);
+        _scheduler = SchedulerFactory.Create(SchedulerNames.EulerAncestral, SchedulerConfig.Parse(SdTurboSchedulerConfig), 4);
         int n = Shape.Length;
         _unet = new FixedNoisePredictor(FixedNoisePredictor.Gaussian(n, 1));
         _eps = new GuidedNoisePredictor(_scheduler, _unet, Shape, FixedNoisePredictor.Prompt(), null, 0.0);

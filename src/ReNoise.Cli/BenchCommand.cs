@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
+using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 
@@ -21,19 +22,12 @@ internal static class BenchCommand
         var prompt = CliApp.Optional<string>("--prompt", "one prompt for every image (overrides captions)");
         var lpips = CliApp.Optional<string>("--lpips", "LPIPS ONNX model (two [1,3,H,W] inputs in [-1,1], one distance output)");
         var preset = CliApp.Optional<string>("--preset", $"{string.Join(" | ", ModelPresets.Names)}: the paper's settings the rows start from (default auto: from the model folder)");
-        var scheduler = CliApp.Optional<string>("--scheduler", "ddim | euler-ancestral | lcm (default: the preset's)");
-        var steps = CliApp.Optional<int?>("--steps", "base inversion steps N (default: the preset's)");
-        var renoise = CliApp.Optional<int?>("--renoise-steps", "base R of the averaging, edit-loss, correction and adaptive rows (default: the preset's)");
-        var lambdaAc = CliApp.Optional<double?>("--lambda-ac", "base pairwise (AC) regularization weight of the regularized rows (default 20)");
-        var lambdaKl = CliApp.Optional<double?>("--lambda-kl", "base patch-KL regularization weight of the regularized rows (default 0.065)");
-        var seed = CliApp.Optional<int?>("--seed", "seed of all random draws (default 7865)");
-        var width = CliApp.Optional<int?>("--width", "working width, a multiple of 8 (default: the preset's, at most the model's native size)");
-        var height = CliApp.Optional<int?>("--height", "working height, a multiple of 8 (default: the preset's, at most the model's native size)");
+        var parameters = new InversionOptions();
         var providers = new ProviderOptions();
 
         var command = new Command("bench", "Measure reconstruction quality against model calls for the paper's ablation and the accelerated variants.");
-        foreach (var o in new Option[] { model, images, outDir, configs, promptFile, prompt, lpips, preset, scheduler, steps, renoise, lambdaAc, lambdaKl, seed, width, height })
-            command.Options.Add(o);
+        foreach (var o in new Option[] { model, images, outDir, configs, promptFile, prompt, lpips, preset }) command.Options.Add(o);
+        parameters.AddTo(command, all: false);
         providers.AddTo(command);
 
         command.SetAction(p =>
@@ -46,29 +40,13 @@ internal static class BenchCommand
             // One model load for the whole bench; opening the folder creates no session yet.
             using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!, loadOptions);
             ModelPreset chosen = ModelPresets.Resolve(p.GetValue(preset), diffusionModel.Layout);
-            var defaults = chosen.Options;
-            var baseOptions = defaults with
-            {
-                InversionSteps = p.GetValue(steps) ?? defaults.InversionSteps,
-                RenoiseSteps = p.GetValue(renoise) ?? defaults.RenoiseSteps,
-                LambdaAc = p.GetValue(lambdaAc) ?? defaults.LambdaAc,
-                LambdaKl = p.GetValue(lambdaKl) ?? defaults.LambdaKl,
-                Seed = p.GetValue(seed) ?? defaults.Seed,
-            };
-            baseOptions.Validate();
-            using var lpipsModel = p.GetValue(lpips) is { } lpipsPath ? LpipsModel.Open(lpipsPath, loadOptions) : null;
+            var baseParameters = parameters.Apply(p, chosen.ParametersFor(diffusionModel.Layout));
             var pipeline = new InversionPipeline(diffusionModel);
-            string? schedulerName = p.GetValue(scheduler) ?? chosen.Scheduler;
-            bool stochastic = pipeline.CreateScheduler(schedulerName, baseOptions.InversionSteps).IsStochastic;
+            // The plan checks the base before anything is loaded; the rows depend on the sampler kind.
+            bool stochastic = pipeline.Plan(new InversionRequest { Prompt = benchImages[0].Prompt, Parameters = baseParameters }).IsStochastic;
             var configurations = BenchConfigurations.Select(p.GetValue(configs), stochastic);
-            var settings = new BenchSettings
-            {
-                BaseOptions = baseOptions,
-                Scheduler = schedulerName,
-                Preset = chosen.Name,
-                Width = p.GetValue(width) ?? chosen.ImageSizeFor(diffusionModel.Layout),
-                Height = p.GetValue(height) ?? chosen.ImageSizeFor(diffusionModel.Layout),
-            };
+            using var lpipsModel = p.GetValue(lpips) is { } lpipsPath ? LpipsModel.Open(lpipsPath, loadOptions) : null;
+            var settings = new BenchSettings { BaseParameters = baseParameters, Preset = chosen.Name };
 
             using var staged = new StagedFolder(outPath);
             var bar = new ProgressBar(stderr, ProgressBar.IsTerminal(stderr));

@@ -1,4 +1,4 @@
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
 using ScottPlot;
 
 namespace ReNoise.Cli;

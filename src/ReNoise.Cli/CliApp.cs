@@ -1,7 +1,6 @@
 using System.CommandLine;
 using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
-using ReNoise.Engine.Models;
 
 namespace ReNoise.Cli;
 
@@ -31,12 +30,12 @@ public static class CliApp
         }
         catch (ReNoiseInputException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {CliParameters.Describe(e)}");
             return BadInput;
         }
         catch (InversionDivergedException e)
         {
-            stderr.WriteLine($"error: {e.Message}");
+            stderr.WriteLine($"error: {e.Describe(CliParameters.Flag)}");
             return Failure;
         }
         catch (OperationCanceledException)
@@ -66,9 +65,6 @@ public static class CliApp
     internal static Option<T> Required<T>(string name, string description) => new(name) { Description = description, Required = true };
 
     internal static Option<T> Optional<T>(string name, string description) => new(name) { Description = description };
-
-    internal static ModelRecord Describe(DiffusionModel model) =>
-        new(model.Folder, model.Family.ToString(), model.ScalingFactor, model.ExecutionProvider) { Variant = model.Variant.ToString() };
 
     internal static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 3);
 

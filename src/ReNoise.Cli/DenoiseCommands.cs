@@ -3,6 +3,7 @@ using System.Diagnostics;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
+using ReNoise.Formats;
 
 namespace ReNoise.Cli;
 
@@ -41,12 +42,13 @@ internal static class DenoiseCommands
     {
         var clock = Stopwatch.StartNew();
         StoredInversion stored = InversionFolder.Read(inversionFolder);
+        var inversion = stored.Inversion;
         bool reconstruct = editPrompt is null;
-        string prompt = editPrompt ?? stored.SourcePrompt;
+        string prompt = editPrompt ?? inversion.Prompt;
 
-        using var model = DiffusionModel.Load(stored.Manifest.Model.Path, loadOptions);
+        using var model = DiffusionModel.Load(inversion.Model.Path, loadOptions);
         var pipeline = new InversionPipeline(model);
-        DenoiseResult result = pipeline.Denoise(stored, prompt, guidance);
+        DenoiseResult result = pipeline.Denoise(inversion, prompt, guidance);
 
         double? psnr = null, ssim = null;
         var warnings = new List<string>(model.Warnings);
@@ -73,13 +75,13 @@ internal static class DenoiseCommands
         {
             Command = commandName,
             Inversion = Path.GetFullPath(inversionFolder),
-            Model = CliApp.Describe(model),
+            Model = ModelRecord.From(ModelIdentity.Of(model)),
             Prompt = prompt,
-            SourcePrompt = stored.SourcePrompt,
+            SourcePrompt = inversion.Prompt,
             PromptTruncated = result.PromptTruncated,
             Guidance = guidance,
-            Scheduler = stored.Scheduler,
-            Timesteps = stored.Manifest.Timesteps.Skip(stored.StartIndex).ToArray(),
+            Scheduler = inversion.Scheduler,
+            Timesteps = inversion.DenoisedTimesteps.ToArray(),
             Nfe = result.Nfe,
             Psnr = psnr,
             Ssim = ssim,

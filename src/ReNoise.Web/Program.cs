@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
 using MudBlazor.Services;
 using ReNoise.Data;
-using ReNoise.Engine.Hosting;
+using ReNoise.Hosting;
 using ReNoise.Web.Components;
 using ReNoise.Web.Endpoints;
 using ReNoise.Web.Jobs;
@@ -14,8 +14,8 @@ AddSettingsBesideTheApp(builder.Configuration);
 
 builder.Services.Configure<StudioOptions>(builder.Configuration.GetSection(StudioOptions.SectionName));
 builder.AddReNoiseData();
-// The model settings are the engine's (one reader of ReNoise:Models for every host); a bad value names its key.
-builder.Services.AddSingleton(services => ReNoiseSettings.FromConfiguration(services.GetRequiredService<IConfiguration>()));
+// The model settings (ReNoise:Models, execution provider) are shared by every host; checked at start-up.
+builder.Services.AddReNoiseModelSettings(builder.Configuration);
 builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
 builder.Services.AddSingleton<UploadValidator>();
 builder.Services.AddSingleton<GalleryService>();

@@ -1,7 +1,7 @@
 using ReNoise.Engine.IO;
-using ReNoise.Engine.Tests.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
 using ReNoise.Engine.Imaging;
-using ReNoise.Engine.Tests;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 

@@ -1,9 +1,8 @@
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
-using ReNoise.Engine.Tests;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 
@@ -19,9 +18,9 @@ public sealed class BenchPlotTests : IDisposable
         using var model = DiffusionModel.Load(CliRunner.Model("tiny-sd-turbo"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
         var image = new BenchImage("coffee.png", Path.Combine(TestPaths.RepoRoot, "bench", "data", "coffee.png"), "a photo of a cup of coffee");
         // Regularization weights far beyond any prediction scale: that inversion blows up.
-        var diverging = new BenchConfiguration("overweight", "AC weight 1e6", ["test"], b => b with { LambdaAc = 1e6 });
+        var diverging = new BenchConfiguration("overweight", "AC weight at its limit", ["test"], b => b with { LambdaAc = InversionParameters.MaxLambdaAc });
         var configurations = BenchConfigurations.Select("plain,renoise-1", stochastic: true).Append(diverging).ToList();
-        var report = new BenchRunner(new InversionPipeline(model)).Run([image], configurations, new BenchSettings { Width = 64, Height = 64 }, _ => { });
+        var report = new BenchRunner(new InversionPipeline(model)).Run([image], configurations, new BenchSettings { BaseParameters = InversionParameters.Default with { Width = 64, Height = 64 } }, _ => { });
 
         BenchPlot.Write(_temp.File(BenchPlot.PlotFile), report);
         var png = ImageFiles.LoadRgb(_temp.File(BenchPlot.PlotFile));

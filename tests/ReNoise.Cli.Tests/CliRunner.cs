@@ -1,4 +1,4 @@
-using ReNoise.Engine.Tests;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 

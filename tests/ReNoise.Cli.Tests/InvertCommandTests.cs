@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.IO;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.IO;
 using ReNoise.Engine.Models;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Cli.Tests;
 
@@ -116,7 +116,7 @@ public sealed class ModelFamilyCliTests : IDisposable
 
         var ignored = Invert("tiny-sd-turbo", "ignored", ["--lcm-guidance", "3", .. quick]);
         Assert.Equal(0, ignored.ExitCode);
-        Assert.Contains("warning: --lcm-guidance has no effect", ignored.Stdout);
+        Assert.Contains("warning: the LCM guidance scale has no effect", ignored.Stdout);
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class ModelFamilyCliTests : IDisposable
     [Theory]
     [InlineData("--execution-provider", "gpu", "error: --execution-provider must be auto, cuda or cpu, got 'gpu'")]
     [InlineData("--device-id", "-1", "error: --device-id must be 0 or more, got -1")]
-    [InlineData("--lcm-guidance", "-2", "error: --lcm-guidance must be a finite number >= 0, got -2")]
+    [InlineData("--lcm-guidance", "-2", "error: --lcm-guidance must be a number from 0 to 30, got -2")]
     public void Bad_provider_and_guidance_values_are_bad_input(string option, string value, string message)
     {
         var result = Invert("tiny-sd-turbo", "inv", option, value);

@@ -8,26 +8,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
-using ReNoise.Engine.Hosting;
+using ReNoise.Hosting;
 using ReNoise.Web.Services;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Web.Tests;
-
-internal static class TestPaths
-{
-    private static readonly Lazy<string> Root = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ReNoise.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"ReNoise.sln not found above {AppContext.BaseDirectory}");
-    });
-
-    public static string RepoRoot => Root.Value;
-    public static string Fixtures => Path.Combine(RepoRoot, "tests", "fixtures");
-    public static string WebProject => Path.Combine(RepoRoot, "src", "ReNoise.Web");
-}
 
 /// <summary>Upload bodies: a real photo, and the kinds of bad input the studio must refuse.</summary>
 internal static class TestImages

@@ -41,23 +41,6 @@ public static class ImageLoader
         return Decode(ReadStream(stream, displayName), displayName, new Size(width, height));
     }
 
-    /// <summary>
-    /// Checks a requested output size: each side a positive multiple of 8 (the VAE downsamples
-    /// by 8) and at most <see cref="MaxSide"/>.
-    /// </summary>
-    public static (int Width, int Height) ValidateSize(int width, int height)
-    {
-        CheckSide("--width", width);
-        CheckSide("--height", height);
-        return (width, height);
-    }
-
-    private static void CheckSide(string option, int value)
-    {
-        if (value <= 0 || value % 8 != 0 || value > MaxSide)
-            throw new ReNoiseInputException($"{option} must be a positive multiple of 8 up to {MaxSide} (got {value})");
-    }
-
     private static void CheckTarget(int width, int height)
     {
         if (width <= 0 || height <= 0 || width > MaxSide || height > MaxSide)

@@ -7,149 +7,91 @@ using ReNoise.Engine.Tensors;
 
 namespace ReNoise.Engine.Inversion;
 
-/// <summary>Noise supplied from outside instead of the seeded draws (to reproduce other implementations).</summary>
-/// <param name="ForwardNoise">n_f, shape [1,C,h,w].</param>
-/// <param name="StepNoise">One map per inverted step in sampling order, shape [N,1,C,h,w]; null for deterministic schedulers.</param>
-public sealed record NoiseOverride(NpyArray ForwardNoise, NpyArray? StepNoise);
-
-/// <summary>What to invert and how.</summary>
-public sealed record InversionRequest
-{
-    public required RgbImage Image { get; init; }
-    public required string Prompt { get; init; }
-    public ReNoiseOptions Options { get; init; } = new();
-
-    /// <summary>"ddim", "euler-ancestral", "lcm", or null for the model's own.</summary>
-    public string? Scheduler { get; init; }
-
-    public NoiseOverride? Noise { get; init; }
-
-    /// <summary>
-    /// LCM guidance scale w for UNets that take <c>timestep_cond</c> (the embedding of w - 1 is fed);
-    /// null means diffusers' default 8.5. Ignored, with a warning when set, for other UNets.
-    /// </summary>
-    public double? LcmGuidanceScale { get; init; }
-
-    /// <summary>Called after each inversion step; see <see cref="InversionInputs.StepLatent"/>.</summary>
-    public Action<int, ReadOnlyMemory<float>>? StepLatent { get; init; }
-}
-
-/// <summary>An inversion and everything needed to edit or reconstruct from it.</summary>
-public sealed class InversionResult
-{
-    public required RgbImage Input { get; init; }
-    public required RgbImage Reconstruction { get; init; }
-    public required float[] CleanLatent { get; init; }
-    public required InversionTrace Trace { get; init; }
-    public required LatentShape Shape { get; init; }
-    public required string Scheduler { get; init; }
-
-    /// <summary>The full descending schedule; the inversion covers it from <see cref="StartIndex"/> on.</summary>
-    public required IReadOnlyList<int> Timesteps { get; init; }
-
-    public required int StartIndex { get; init; }
-    public required double Psnr { get; init; }
-    public required double Ssim { get; init; }
-    public required bool PromptTruncated { get; init; }
-    public required IReadOnlyList<string> Warnings { get; init; }
-    public required TimeSpan InversionTime { get; init; }
-
-    /// <summary>The LCM guidance scale fed as <c>timestep_cond</c>; null when the UNet takes none.</summary>
-    public double? LcmGuidanceScale { get; init; }
-}
-
-/// <summary>A denoising run from a stored inversion: a reconstruction or an edit.</summary>
-public sealed class DenoiseResult
-{
-    public required RgbImage Image { get; init; }
-    public required float[] Latent { get; init; }
-    public required int Nfe { get; init; }
-    public required bool PromptTruncated { get; init; }
-}
-
 /// <summary>
-/// Composes a loaded model, a scheduler and the ReNoise loop: image -> z0 -> inverted latent and
-/// noise maps -> reconstruction, and stored inversion -> edit. Front ends (CLI, web) call this.
+/// Composes a loaded model, a scheduler and the ReNoise loop: a request is planned (schedule,
+/// size, model calls, warnings), then run: image -> z0 -> inverted latent and noise maps ->
+/// reconstruction; an inverted latent is denoised into an edit. Front ends call only this.
 /// </summary>
 public sealed class InversionPipeline(DiffusionModel model)
 {
-    public DiffusionModel Model { get; } = model;
-
-    /// <summary>Builds the scheduler the request asks for (or the model's own) for N steps.</summary>
-    public IScheduler CreateScheduler(string? name, int steps) =>
-        SchedulerFactory.Create(name, SchedulerConfig.Load(Model.SchedulerConfigPath), steps);
+    public DiffusionModel Model { get; } = model ?? throw new ArgumentNullException(nameof(model));
 
     /// <summary>
-    /// First step index inverted for a strength (spec §6): SD 1.x/2.x pipelines keep the last
-    /// int(n * s) timesteps; SDXL pipelines keep the timesteps below round(1000 * s).
+    /// Works out <paramref name="request"/> on this model without running it. Every problem with the
+    /// parameters (their bounds, a scheduler the model cannot take, a size it cannot encode, a
+    /// strength that inverts nothing) is one <see cref="ReNoiseInputException"/> carrying all of them.
     /// </summary>
-    public static int StartIndexFor(IReadOnlyList<int> timesteps, double strength, bool sdxlRule)
+    public InversionPlan Plan(InversionRequest request)
     {
-        int n = timesteps.Count;
-        int start;
-        if (sdxlRule)
-        {
-            int limit = (int)Math.Round(1000 * strength, MidpointRounding.ToEven);
-            start = 0;
-            while (start < n && timesteps[start] >= limit) start++;
-        }
-        else
-        {
-            start = n - Math.Min((int)(n * strength), n);
-        }
-        if (start >= n)
-            throw new ReNoiseInputException($"--strength {strength} inverts none of the {n} timesteps; raise it or the step count");
-        return start;
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Prompt);
+        var given = request.Parameters;
+        var problems = new List<ParameterProblem>(given.Validate());
+        if (problems.Count > 0) throw new ReNoiseInputException(problems);
+
+        SchedulerConfig config = Model.SchedulerConfig;
+        if (given.InversionSteps > config.NumTrainTimesteps)
+            problems.Add(new(ParameterKey.InversionSteps,
+                $"must be at most {config.NumTrainTimesteps} for this model, got {given.InversionSteps}", 1, config.NumTrainTimesteps));
+        int width = given.Width ?? Model.DefaultImageSize, height = given.Height ?? Model.DefaultImageSize;
+        CheckSide(problems, ParameterKey.Width, width);
+        CheckSide(problems, ParameterKey.Height, height);
+        if (problems.Count > 0) throw new ReNoiseInputException(problems);
+
+        IScheduler scheduler = SchedulerFactory.Create(given.Scheduler, config, given.InversionSteps);
+        var parameters = given with { Scheduler = scheduler.Name, Width = width, Height = height };
+        int start = StartIndexFor(scheduler.Timesteps, parameters.Strength, Model.Family == ModelFamily.Sdxl, config.NumTrainTimesteps);
+        var shape = Model.LatentShapeFor(width, height);
+        if (request.Noise is { } noise) CheckNoise(noise, shape, scheduler.Timesteps.Count - start, scheduler.IsStochastic);
+
+        var (tokens, limit) = Model.CountPromptTokens(request.Prompt);
+        var warnings = new List<string>(Model.Warnings);
+        warnings.AddRange(WindowWarnings(scheduler, start, parameters));
+        if (tokens > limit)
+            warnings.Add($"the prompt has {tokens} tokens, more than the {limit} the text encoder reads: it is truncated");
+
+        return new InversionPlan(Model, request, parameters, scheduler, start, shape, ModelCallsFor(scheduler, start, parameters),
+            tokens, limit, warnings);
     }
 
-    public InversionResult Invert(InversionRequest request, Action<InversionProgress>? progress = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Runs <paramref name="plan"/> on <paramref name="image"/> (at the plan's working size):
+    /// encodes it, inverts it (spec §5) and reconstructs it. <paramref name="progress"/> is called
+    /// after every model call and when each step completes.
+    /// </summary>
+    public InversionResult Invert(InversionPlan plan, RgbImage image, Action<InversionProgress>? progress = null,
+        CancellationToken cancellation = default)
     {
-        var options = request.Options;
-        options.Validate();
-        if (request.LcmGuidanceScale is { } w && !(double.IsFinite(w) && w >= 0))
-            throw new ReNoiseInputException($"--lcm-guidance must be a finite number >= 0, got {w}");
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(image);
+        if (!ReferenceEquals(plan.Model, Model)) throw new ArgumentException("the plan was made for another model", nameof(plan));
+        if (image.Width != plan.Width || image.Height != plan.Height)
+            throw new ArgumentException($"the image is {image.Width}x{image.Height}; the plan works at {plan.Width}x{plan.Height}", nameof(image));
         var clock = Stopwatch.StartNew();
-        IScheduler scheduler = CreateScheduler(request.Scheduler, options.InversionSteps);
-        var shape = Model.LatentShapeFor(request.Image.Width, request.Image.Height);
-        int start = StartIndexFor(scheduler.Timesteps, options.Strength, Model.Family == ModelFamily.Sdxl);
-        int stepCount = scheduler.Timesteps.Count - start;
-        var warnings = new List<string>(Model.Warnings);
-        warnings.AddRange(WindowWarnings(scheduler, start, options));
-        INoisePredictor unet = Model.NoisePredictor(request.LcmGuidanceScale);
+        var parameters = plan.Parameters;
+        IScheduler scheduler = plan.Sampler;
+        var shape = plan.Shape;
+        int start = plan.StartIndex;
+        var warnings = new List<string>(plan.Warnings);
+        INoisePredictor unet = Model.NoisePredictor(parameters.LcmGuidanceScale);
         double? lcmGuidance = unet is GuidanceConditionedUNet conditioned ? conditioned.GuidanceScale : null;
-        if (request.LcmGuidanceScale is not null && lcmGuidance is null)
-            warnings.Add("--lcm-guidance has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
+        if (parameters.LcmGuidanceScale is not null && lcmGuidance is null)
+            warnings.Add("the LCM guidance scale has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
 
         // Draw order is fixed (forward noise, then one map per step) so a seed reproduces a run.
-        var random = new SeededRandom(options.Seed);
-        float[] forwardNoise;
-        float[][] stepNoise;
-        if (request.Noise is { } given)
-        {
-            (forwardNoise, stepNoise) = SplitNoise(given, shape, stepCount, scheduler.IsStochastic);
-        }
-        else
-        {
-            forwardNoise = new float[shape.Length];
-            random.FillGaussian(forwardNoise);
-            stepNoise = scheduler.IsStochastic ? new float[stepCount][] : [];
-            for (int k = 0; k < stepNoise.Length; k++)
-            {
-                stepNoise[k] = new float[shape.Length];
-                random.FillGaussian(stepNoise[k]);
-            }
-        }
+        var (forwardNoise, stepNoise) = plan.Request.Noise is { } given
+            ? CopyNoise(given, shape, plan.StepCount, scheduler.IsStochastic)
+            : DrawNoise(parameters.Seed, shape, scheduler.IsStochastic ? plan.StepCount : 0);
 
-        PromptEmbeddings prompt = Model.EncodePrompt(request.Prompt);
-        if (prompt.Truncated) warnings.Add("the prompt is longer than the text encoder's 77 tokens and was truncated");
+        PromptEmbeddings prompt = Model.EncodePrompt(plan.Request.Prompt);
         // No negative prompt during inversion: SDXL models with force_zeros_for_empty_prompt use zeros.
-        PromptEmbeddings? negative = options.InversionGuidance > 1 ? Model.EncodeUnconditional() : null;
+        PromptEmbeddings? negative = parameters.InversionGuidance > 1 ? Model.EncodeUnconditional() : null;
 
-        float[] pixels = new float[3 * request.Image.Width * request.Image.Height];
-        ImageTensor.ToNchw(request.Image, pixels);
-        float[] z0 = Model.EncodeImage(pixels, request.Image.Width, request.Image.Height);
+        float[] pixels = new float[3 * image.Width * image.Height];
+        ImageTensor.ToNchw(image, pixels);
+        float[] z0 = Model.EncodeImage(pixels, image.Width, image.Height);
 
-        var inverter = new ReNoiseInverter(scheduler, unet, shape, options);
+        var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
         var trace = inverter.Invert(new InversionInputs
         {
             CleanLatent = z0,
@@ -159,58 +101,72 @@ public sealed class InversionPipeline(DiffusionModel model)
             Negative = negative,
             ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
             StartIndex = start,
-            StepLatent = request.StepLatent,
         }, progress, cancellation);
         var inversionTime = clock.Elapsed;
 
         float[] reconstructed = inverter.Denoise(trace.Latent, start, trace.NoiseMaps, prompt, null, 1.0, cancellation: cancellation);
-        RgbImage reconstruction = Decode(reconstructed, shape, request.Image.Width, request.Image.Height);
+        RgbImage reconstruction = Decode(reconstructed, shape, image.Width, image.Height);
 
         return new InversionResult
         {
-            Input = request.Image,
+            Inversion = new InvertedLatent
+            {
+                Model = ModelIdentity.Of(Model),
+                Prompt = plan.Request.Prompt,
+                Parameters = parameters with { LcmGuidanceScale = lcmGuidance },
+                Timesteps = scheduler.Timesteps,
+                StartIndex = start,
+                Shape = shape,
+                Latent = trace.Latent,
+                NoiseMaps = trace.NoiseMaps,
+            },
+            Plan = plan,
+            Input = image,
             Reconstruction = reconstruction,
             CleanLatent = z0,
-            Trace = trace,
-            Shape = shape,
-            Scheduler = scheduler.Name,
-            Timesteps = scheduler.Timesteps,
-            StartIndex = start,
-            Psnr = ImageMetrics.Psnr(request.Image, reconstruction),
-            Ssim = ImageMetrics.Ssim(request.Image, reconstruction),
-            PromptTruncated = prompt.Truncated,
+            Trajectory = trace.Trajectory,
+            Residuals = trace.Residuals,
+            Nfe = trace.Nfe,
+            NfeSaved = trace.NfeSaved,
+            Psnr = ImageMetrics.Psnr(image, reconstruction),
+            Ssim = ImageMetrics.Ssim(image, reconstruction),
             Warnings = warnings,
             InversionTime = inversionTime,
-            LcmGuidanceScale = lcmGuidance,
         };
     }
 
-    /// <summary>
-    /// The KL target of the regularizer is the prediction at add_noise(z0, n_f, t) in SDXL pipelines
-    /// and at z0 itself in the reference's SD 1.x/2.x pipelines (spec §5), which run DDIM, where the
-    /// model sees latents unscaled. A sampler that scales the model input (Euler ancestral, in sigma
-    /// space) would show the UNet z0 / sqrt(sigma^2 + 1), nearly zero at high noise, and the target
-    /// collapses (the KL step then blows the prediction up); there the forward-noised latent is the
-    /// target the method means.
-    /// </summary>
-    public static bool UsesForwardNoisedKlTarget(ModelFamily family, IScheduler scheduler) =>
-        family == ModelFamily.Sdxl || scheduler.ModelInputScale(0) != 1f;
+    /// <summary>Plans <paramref name="request"/> and runs it on <paramref name="image"/>.</summary>
+    public InversionResult Invert(InversionRequest request, RgbImage image, Action<InversionProgress>? progress = null,
+        CancellationToken cancellation = default) => Invert(Plan(request), image, progress, cancellation);
 
     /// <summary>
-    /// Denoises a stored inversion with <paramref name="prompt"/> (spec §9). With guidance above 1
-    /// the source prompt is the negative prompt. Reconstruction is the source prompt at guidance 1.
+    /// Denoises <paramref name="inversion"/> with <paramref name="prompt"/> (spec §9): an edit, or with
+    /// the source prompt at guidance 1 the reconstruction. With guidance above 1 the source prompt is
+    /// the negative prompt. <paramref name="progress"/> gets (steps done, steps) after each step.
     /// </summary>
-    public DenoiseResult Denoise(StoredInversion inversion, string prompt, double guidance,
+    public DenoiseResult Denoise(InvertedLatent inversion, string prompt, double guidance = 1.0,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
-        if (!double.IsFinite(guidance) || guidance < 0) throw new ReNoiseInputException($"--guidance must be a finite number >= 0, got {guidance}");
-        IScheduler scheduler = CreateScheduler(inversion.Scheduler, inversion.Steps);
+        ArgumentNullException.ThrowIfNull(inversion);
+        ArgumentNullException.ThrowIfNull(prompt);
+        if (InversionParameters.CheckEditGuidance(guidance) is { } problem) throw new ReNoiseInputException(problem);
+        inversion.Validate();
+        if (inversion.Model.Family != Model.Family || inversion.Shape.Channels != Model.LatentChannels)
+            throw new ReNoiseInputException(
+                $"the inversion was made with a {inversion.Model.Family} model ({inversion.Shape.Channels} latent channels); this model is {Model.Family} ({Model.LatentChannels})");
+        IScheduler scheduler = SchedulerFactory.Create(inversion.Scheduler, Model.SchedulerConfig, inversion.Timesteps.Count);
+        if (!scheduler.Timesteps.SequenceEqual(inversion.Timesteps))
+            throw new ReNoiseInputException(
+                $"the inversion's timesteps ({string.Join(", ", inversion.Timesteps)}) are not this model's {scheduler.Name} schedule ({string.Join(", ", scheduler.Timesteps)})");
         var shape = inversion.Shape;
-        var options = new ReNoiseOptions { InversionSteps = inversion.Steps };
+        if (Model.LatentShapeFor(inversion.Width, inversion.Height) != shape)
+            throw new ReNoiseInputException($"a {inversion.Width}x{inversion.Height} image has no latent of shape {shape} on this model");
+
         // The edit must see the UNet conditioned as the inversion saw it (same LCM guidance embedding).
-        var inverter = new ReNoiseInverter(scheduler, Model.NoisePredictor(inversion.Manifest.LcmGuidanceScale), shape, options);
+        var options = InversionParameters.Default with { InversionSteps = inversion.Timesteps.Count };
+        var inverter = new ReNoiseInverter(scheduler, Model.NoisePredictor(inversion.Parameters.LcmGuidanceScale), shape, options);
         PromptEmbeddings target = Model.EncodePrompt(prompt);
-        PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.SourcePrompt) : null;
+        PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.Prompt) : null;
         int calls = 0;
         float[] latent = inverter.Denoise(inversion.Latent, inversion.StartIndex, inversion.NoiseMaps, target, negative, guidance,
             (done, total) => { calls = done; progress?.Invoke(done, total); }, cancellation);
@@ -223,18 +179,121 @@ public sealed class InversionPipeline(DiffusionModel model)
         };
     }
 
-    private RgbImage Decode(float[] latent, LatentShape shape, int width, int height)
+    /// <summary>
+    /// <paramref name="image"/> encoded and decoded by the model's VAE: the best any reconstruction
+    /// can do (the ceiling benchmarks compare against).
+    /// </summary>
+    public RgbImage RoundTrip(RgbImage image)
     {
+        ArgumentNullException.ThrowIfNull(image);
+        var pixels = new float[3 * image.Width * image.Height];
+        ImageTensor.ToNchw(image, pixels);
+        float[] latent = Model.EncodeImage(pixels, image.Width, image.Height);
+        return Decode(latent, Model.LatentShapeFor(image.Width, image.Height), image.Width, image.Height);
+    }
+
+    /// <summary>
+    /// First step index inverted for a strength (spec §6): SD 1.x/2.x pipelines keep the last
+    /// int(n * s) timesteps; SDXL pipelines keep the timesteps below round(T_train * s).
+    /// </summary>
+    internal static int StartIndexFor(IReadOnlyList<int> timesteps, double strength, bool sdxlRule, int trainTimesteps = 1000)
+    {
+        int n = timesteps.Count;
+        int start;
+        if (sdxlRule)
+        {
+            int limit = (int)Math.Round(trainTimesteps * strength, MidpointRounding.ToEven);
+            start = 0;
+            while (start < n && timesteps[start] >= limit) start++;
+        }
+        else
+        {
+            start = n - Math.Min((int)(n * strength), n);
+        }
+        if (start >= n)
+            throw new ReNoiseInputException(new ParameterProblem(ParameterKey.Strength,
+                $"{InversionParameters.Format(strength)} inverts none of the {n} timesteps; raise it or the step count", 0, 1));
+        return start;
+    }
+
+    /// <summary>Model calls of an inversion that runs every iteration (spec §5).</summary>
+    private static int ModelCallsFor(IScheduler scheduler, int start, InversionParameters parameters)
+    {
+        bool correction = parameters.NoiseCorrection != NoiseCorrectionMode.Off && scheduler.IsStochastic;
+        int calls = 0;
+        for (int index = start; index < scheduler.Timesteps.Count; index++)
+            calls += parameters.RenoiseStepsFor(scheduler.Timesteps[index]) + 1 + (correction ? 1 : 0);
+        return calls;
+    }
+
+    /// <summary>
+    /// The KL target of the regularizer is the prediction at add_noise(z0, n_f, t) in SDXL pipelines
+    /// and at z0 itself in the reference's SD 1.x/2.x pipelines (spec §5), which run DDIM, where the
+    /// model sees latents unscaled. A sampler that scales the model input (Euler ancestral, in sigma
+    /// space) would show the UNet z0 / sqrt(sigma^2 + 1), nearly zero at high noise, and the target
+    /// collapses (the KL step then blows the prediction up); there the forward-noised latent is the
+    /// target the method means.
+    /// </summary>
+    internal static bool UsesForwardNoisedKlTarget(ModelFamily family, IScheduler scheduler) =>
+        family == ModelFamily.Sdxl || scheduler.ModelInputScale(0) != 1f;
+
+    /// <summary>A latent decoded by the model's VAE (e.g. a step's latent, for a live preview).</summary>
+    public RgbImage Decode(ReadOnlySpan<float> latent, LatentShape shape) =>
+        Decode(latent, shape, shape.Width * Model.VaeScaleFactor, shape.Height * Model.VaeScaleFactor);
+
+    private RgbImage Decode(ReadOnlySpan<float> latent, LatentShape shape, int width, int height)
+    {
+        if (latent.Length != shape.Length) throw new ArgumentException($"the latent holds {latent.Length} values, shape {shape} needs {shape.Length}", nameof(latent));
         float[] pixels = Model.DecodeLatent(latent, shape);
         return ImageTensor.FromNchw(pixels, width, height);
     }
+
+    private void CheckSide(List<ParameterProblem> problems, ParameterKey key, int side)
+    {
+        int multiple = Math.Max(InversionParameters.SideMultiple, Model.VaeScaleFactor);
+        if (side % multiple != 0)
+            problems.Add(new(key, $"must be a multiple of {multiple} for this model, got {side}",
+                InversionParameters.SideMultiple, InversionParameters.MaxWorkingSide));
+    }
+
+    /// <summary>n_f, then one map per step, from the seed.</summary>
+    private static (float[] Forward, NoiseMaps Steps) DrawNoise(int seed, LatentShape shape, int stepMaps)
+    {
+        var random = new SeededRandom(seed);
+        var forward = new float[shape.Length];
+        random.FillGaussian(forward);
+        var steps = new NoiseMaps(shape, stepMaps);
+        for (int k = 0; k < stepMaps; k++) random.FillGaussian(steps[k]);
+        return (forward, steps);
+    }
+
+    /// <summary>Supplied noise, copied so the run's corrections do not reach the caller's arrays.</summary>
+    private static (float[] Forward, NoiseMaps Steps) CopyNoise(NoiseOverride noise, LatentShape shape, int stepCount, bool stochastic) =>
+        ((float[])noise.ForwardNoise.Data.Clone(),
+            stochastic ? new NoiseMaps(shape, stepCount, (float[])noise.StepNoise!.Data.Clone()) : NoiseMaps.None(shape));
+
+    /// <summary>Checks supplied noise against the exact shapes the run needs.</summary>
+    private static void CheckNoise(NoiseOverride noise, LatentShape shape, int stepCount, bool stochastic)
+    {
+        int[] forwardShape = [1, shape.Channels, shape.Height, shape.Width];
+        if (!noise.ForwardNoise.Shape.SequenceEqual(forwardShape))
+            throw new ReNoiseInputException($"forward_noise.npy has shape {Describe(noise.ForwardNoise.Shape)}; this run needs {Describe(forwardShape)}");
+        if (!stochastic) return;
+        int[] stepShape = [stepCount, 1, shape.Channels, shape.Height, shape.Width];
+        if (noise.StepNoise is null)
+            throw new ReNoiseInputException($"step_noise.npy is needed for a stochastic scheduler, shape {Describe(stepShape)}");
+        if (!noise.StepNoise.Shape.SequenceEqual(stepShape))
+            throw new ReNoiseInputException($"step_noise.npy has shape {Describe(noise.StepNoise.Shape)}; this run needs {Describe(stepShape)}");
+    }
+
+    private static string Describe(IEnumerable<int> shape) => "[" + string.Join(",", shape) + "]";
 
     /// <summary>
     /// Steps whose averaging window covers none of their iterations (a warning, not an error): one
     /// line per window and iteration count, listing the timesteps, so a 50-step run with R = 1 (the
     /// paper's SD preset, whose later steps are not averaged) warns once rather than 49 times.
     /// </summary>
-    private static IEnumerable<string> WindowWarnings(IScheduler scheduler, int start, ReNoiseOptions options)
+    private static IEnumerable<string> WindowWarnings(IScheduler scheduler, int start, InversionParameters options)
     {
         if (!options.Averaging) yield break;
         var uncovered = new List<(AveragingWindow Window, int Iterations, int Timestep)>();
@@ -257,24 +316,4 @@ public sealed class InversionPipeline(DiffusionModel model)
             yield return $"averaging window {group.Key.Window} covers none of the iterations 0..{group.Key.Iterations} of {which} not averaged";
         }
     }
-
-    /// <summary>Checks supplied noise against the exact shapes this run needs and splits it per step.</summary>
-    private static (float[] Forward, float[][] Steps) SplitNoise(NoiseOverride noise, LatentShape shape, int stepCount, bool stochastic)
-    {
-        int[] forwardShape = [1, shape.Channels, shape.Height, shape.Width];
-        if (!noise.ForwardNoise.Shape.SequenceEqual(forwardShape))
-            throw new ReNoiseInputException($"forward_noise.npy has shape {Describe(noise.ForwardNoise.Shape)}; this run needs {Describe(forwardShape)}");
-        if (!stochastic) return ((float[])noise.ForwardNoise.Data.Clone(), []);
-
-        int[] stepShape = [stepCount, 1, shape.Channels, shape.Height, shape.Width];
-        if (noise.StepNoise is null)
-            throw new ReNoiseInputException($"step_noise.npy is needed for a stochastic scheduler, shape {Describe(stepShape)}");
-        if (!noise.StepNoise.Shape.SequenceEqual(stepShape))
-            throw new ReNoiseInputException($"step_noise.npy has shape {Describe(noise.StepNoise.Shape)}; this run needs {Describe(stepShape)}");
-        var steps = new float[stepCount][];
-        for (int k = 0; k < stepCount; k++) steps[k] = noise.StepNoise.Data.AsSpan(k * shape.Length, shape.Length).ToArray();
-        return ((float[])noise.ForwardNoise.Data.Clone(), steps);
-    }
-
-    private static string Describe(IEnumerable<int> shape) => "[" + string.Join(",", shape) + "]";
 }

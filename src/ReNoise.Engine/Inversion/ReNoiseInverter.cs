@@ -5,17 +5,29 @@ using ReNoise.Engine.Tensors;
 
 namespace ReNoise.Engine.Inversion;
 
-/// <summary>Where the inverter is, reported after every model call.</summary>
+/// <summary>
+/// Where the inverter is, reported after every model call, and once more when a step is complete
+/// (then with <see cref="StepLatent"/>, the latent the step reached).
+/// </summary>
 /// <param name="Step">1-based inversion step (lowest noise first).</param>
 /// <param name="StepCount">Steps inverted.</param>
 /// <param name="Iteration">Renoise iteration of the step, 0..Iterations (the correction call reports Iterations + 1).</param>
 /// <param name="Iterations">R_t of the step.</param>
 /// <param name="Nfe">Model calls so far.</param>
 /// <param name="Timestep">The timestep being inverted to.</param>
-public readonly record struct InversionProgress(int Step, int StepCount, int Iteration, int Iterations, int Nfe, int Timestep);
+public readonly record struct InversionProgress(int Step, int StepCount, int Iteration, int Iterations, int Nfe, int Timestep)
+{
+    /// <summary>
+    /// The latent step <see cref="Step"/> reached, on the report that completes the step (e.g. for a
+    /// live preview; read it during the call, do not keep or change it); empty on the others.
+    /// </summary>
+    public ReadOnlyMemory<float> StepLatent { get; init; }
+
+    public bool StepCompleted => !StepLatent.IsEmpty;
+}
 
 /// <summary>What one inversion needs besides the model and the scheduler.</summary>
-public sealed class InversionInputs
+internal sealed class InversionInputs
 {
     /// <summary>z0: the encoded image latent, scaled.</summary>
     public required float[] CleanLatent { get; init; }
@@ -25,9 +37,9 @@ public sealed class InversionInputs
 
     /// <summary>
     /// One noise map per inverted step in sampling order (map k belongs to step index StartIndex + k);
-    /// empty for deterministic schedulers. Noise correction updates them in place.
+    /// none for deterministic schedulers. Noise correction updates them in place.
     /// </summary>
-    public required float[][] StepNoise { get; init; }
+    public required NoiseMaps StepNoise { get; init; }
 
     public required PromptEmbeddings Prompt { get; init; }
 
@@ -42,29 +54,23 @@ public sealed class InversionInputs
 
     /// <summary>First step index of the descending schedule that is inverted (from the strength).</summary>
     public int StartIndex { get; init; }
-
-    /// <summary>
-    /// Called after each inversion step with its 1-based number and the latent it reached (a
-    /// trajectory entry: read it during the call, do not keep or change it), e.g. for a live preview.
-    /// </summary>
-    public Action<int, ReadOnlyMemory<float>>? StepLatent { get; init; }
 }
 
 /// <summary>The inversion's result: the inverted latent, its path and its per-step noise.</summary>
-public sealed class InversionTrace
+internal sealed class InversionTrace
 {
     public required float[] Latent { get; init; }
 
     /// <summary>z0, then the latent after each inversion step (K + 1 entries, lowest noise first).</summary>
     public required IReadOnlyList<float[]> Trajectory { get; init; }
 
-    /// <summary>The (corrected) noise maps, sampling order; the same arrays as <see cref="InversionInputs.StepNoise"/>.</summary>
-    public required float[][] NoiseMaps { get; init; }
+    /// <summary>The (corrected) noise maps, sampling order; the same maps as <see cref="InversionInputs.StepNoise"/>.</summary>
+    public required NoiseMaps NoiseMaps { get; init; }
 
     /// <summary>
     /// Per inversion step (lowest noise first): the fixed-point residual of each renoise iteration
     /// k = 1..R_t, ||z^(k) - z^(k-1)|| / ||z^(k)|| for the plain iteration (see
-    /// <see cref="ReNoiseOptions.RenoiseTolerance"/>). Shorter than R_t when a step stopped early.
+    /// <see cref="InversionParameters.RenoiseTolerance"/>). Shorter than R_t when a step stopped early.
     /// </summary>
     public required IReadOnlyList<float[]> Residuals { get; init; }
 
@@ -83,16 +89,17 @@ public sealed class InversionTrace
 /// and for stochastic samplers correct the step's noise map. Also runs the sampler forward
 /// (spec §9) for reconstruction and editing.
 /// </summary>
-public sealed class ReNoiseInverter
+internal sealed class ReNoiseInverter
 {
     private readonly IScheduler _scheduler;
     private readonly INoisePredictor _unet;
     private readonly LatentShape _shape;
-    private readonly ReNoiseOptions _options;
+    private readonly InversionParameters _options;
 
-    public ReNoiseInverter(IScheduler scheduler, INoisePredictor unet, LatentShape shape, ReNoiseOptions options)
+    public ReNoiseInverter(IScheduler scheduler, INoisePredictor unet, LatentShape shape, InversionParameters options)
     {
-        options.Validate();
+        // The loop checks the domain only; the cost limits are the plan's (a front end's) concern.
+        options.EnsureValid(withLimits: false);
         _scheduler = scheduler;
         _unet = unet;
         _shape = shape;
@@ -104,8 +111,8 @@ public sealed class ReNoiseInverter
         int n = _shape.Length;
         int stepCount = _scheduler.Timesteps.Count - inputs.StartIndex;
         if (inputs.CleanLatent.Length != n) throw new ArgumentException("z0 does not match the latent shape");
-        if (_scheduler.IsStochastic && inputs.StepNoise.Length != stepCount)
-            throw new ArgumentException($"{stepCount} step noise maps are needed, got {inputs.StepNoise.Length}");
+        if (_scheduler.IsStochastic && (inputs.StepNoise.Count != stepCount || inputs.StepNoise.Shape != _shape))
+            throw new ArgumentException($"{stepCount} step noise maps of shape {_shape} are needed, got {inputs.StepNoise.Count} of {inputs.StepNoise.Shape}");
 
         var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, inputs.Prompt, inputs.Negative, _options.InversionGuidance);
         var regularizer = _options.RegularizationSteps > 0
@@ -125,14 +132,15 @@ public sealed class ReNoiseInverter
         for (int index = _scheduler.Timesteps.Count - 1, stepNumber = 1; index >= inputs.StartIndex; index--, stepNumber++)
         {
             Span<float> noise = _scheduler.IsStochastic ? inputs.StepNoise[index - inputs.StartIndex] : Span<float>.Empty;
-            var report = new ProgressReporter(progress, stepNumber, stepCount, _scheduler.Timesteps[index], eps);
+            var report = new ProgressReporter(progress, stepNumber, stepCount, _scheduler.Timesteps[index],
+                _options.RenoiseStepsFor(_scheduler.Timesteps[index]), eps);
             float[] next = new float[n];
             float[] stepResiduals = InvertStep(index, zt, noise, inputs, eps, regularizer, step, next, report, cancellation);
             residuals.Add(stepResiduals);
             nfeSaved += _options.RenoiseStepsFor(_scheduler.Timesteps[index]) - stepResiduals.Length;
             timesteps.Add(_scheduler.Timesteps[index]);
             trajectory.Add(next);
-            inputs.StepLatent?.Invoke(stepNumber, next);
+            report.StepCompleted(next);
             zt = next;
         }
 
@@ -256,9 +264,7 @@ public sealed class ReNoiseInverter
         }
 
         if (!TensorPrimitives.IsFiniteAll<float>(b.Guess))
-            throw new InversionDivergedException(regularizer is not null
-                ? $"the inversion diverged at timestep {t} (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps"
-                : $"the inversion diverged at timestep {t} (non-finite latent) without regularization: the inverse steps grow the latent past the model's range; use fewer --steps or --renoise-steps");
+            throw new InversionDivergedException(t, regularized: regularizer is not null);
         b.Guess.CopyTo(zNext);
         return iterationsRun == renoiseSteps ? residuals : residuals[..iterationsRun];
     }
@@ -267,14 +273,14 @@ public sealed class ReNoiseInverter
     /// Runs the sampler forward (spec §9) from <paramref name="latent"/> over the steps from
     /// <paramref name="startIndex"/> on, reusing the stored noise maps, and returns the final latent.
     /// </summary>
-    public float[] Denoise(ReadOnlySpan<float> latent, int startIndex, IReadOnlyList<float[]> noiseMaps,
+    public float[] Denoise(ReadOnlySpan<float> latent, int startIndex, NoiseMaps noiseMaps,
         PromptEmbeddings prompt, PromptEmbeddings? negative, double guidance,
         Action<int, int>? progress = null, CancellationToken cancellation = default)
     {
         int n = _shape.Length;
         int count = _scheduler.Timesteps.Count;
-        if (_scheduler.IsStochastic && noiseMaps.Count != count - startIndex)
-            throw new ArgumentException($"{count - startIndex} noise maps are needed, got {noiseMaps.Count}");
+        if (_scheduler.IsStochastic && (noiseMaps.Count != count - startIndex || noiseMaps.Shape != _shape))
+            throw new ArgumentException($"{count - startIndex} noise maps of shape {_shape} are needed, got {noiseMaps.Count} of {noiseMaps.Shape}");
         var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, prompt, negative, guidance);
         float[] x = latent.ToArray(), next = new float[n], e = new float[n];
         for (int index = startIndex; index < count; index++)
@@ -372,9 +378,12 @@ public sealed class ReNoiseInverter
         }
     }
 
-    private readonly struct ProgressReporter(Action<InversionProgress>? sink, int step, int stepCount, int timestep, GuidedNoisePredictor eps)
+    private readonly struct ProgressReporter(Action<InversionProgress>? sink, int step, int stepCount, int timestep, int iterations, GuidedNoisePredictor eps)
     {
-        public void Iteration(int iteration, int iterations) =>
-            sink?.Invoke(new InversionProgress(step, stepCount, iteration, iterations, eps.Nfe, timestep));
+        public void Iteration(int iteration, int renoiseSteps) =>
+            sink?.Invoke(new InversionProgress(step, stepCount, iteration, renoiseSteps, eps.Nfe, timestep));
+
+        public void StepCompleted(float[] latent) =>
+            sink?.Invoke(new InversionProgress(step, stepCount, iterations, iterations, eps.Nfe, timestep) { StepLatent = latent });
     }
 }

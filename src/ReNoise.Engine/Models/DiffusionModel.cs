@@ -1,3 +1,4 @@
+using ReNoise.Engine.Schedulers;
 using ReNoise.Engine.Tensors;
 using ReNoise.Engine.Text;
 
@@ -41,6 +42,7 @@ public sealed class DiffusionModel : IDisposable
     private readonly Lazy<UNet> _unet;
     private readonly Lazy<VaeEncoder> _vaeEncoder;
     private readonly Lazy<VaeDecoder> _vaeDecoder;
+    private readonly Lazy<SchedulerConfig> _schedulerConfig;
     private int _disposed;
 
     private DiffusionModel(ModelFolder folder, OnnxSessionFactory sessions)
@@ -55,6 +57,7 @@ public sealed class DiffusionModel : IDisposable
         _unet = new Lazy<UNet>(() => new UNet(Open(folder.UNetPath), folder.VaeScaleFactor, folder.TimeCondProjDim));
         _vaeEncoder = new Lazy<VaeEncoder>(() => new VaeEncoder(Open(folder.VaeEncoderPath), folder.ScalingFactor));
         _vaeDecoder = new Lazy<VaeDecoder>(() => new VaeDecoder(Open(folder.VaeDecoderPath), folder.ScalingFactor));
+        _schedulerConfig = new Lazy<SchedulerConfig>(() => SchedulerConfig.Load(folder.SchedulerConfigPath));
     }
 
     /// <summary>
@@ -75,7 +78,13 @@ public sealed class DiffusionModel : IDisposable
     public ModelVariant Variant => _folder.Variant;
     public float ScalingFactor => _folder.ScalingFactor;
     public int DefaultImageSize => _folder.DefaultImageSize;
-    public string SchedulerConfigPath => _folder.SchedulerConfigPath;
+    internal string SchedulerConfigPath => _folder.SchedulerConfigPath;
+
+    /// <summary>scheduler/scheduler_config.json, read once.</summary>
+    internal SchedulerConfig SchedulerConfig => Get(_schedulerConfig);
+
+    /// <summary>The sampler the model's scheduler config names (ddim when it names one the engine does not run).</summary>
+    public string DefaultScheduler => _folder.DefaultScheduler;
     public int LatentChannels => _folder.LatentChannels;
     public int VaeScaleFactor => _folder.VaeScaleFactor;
 
@@ -129,6 +138,17 @@ public sealed class DiffusionModel : IDisposable
     {
         CheckImageSize(width, height);
         return new LatentShape(LatentChannels, height / VaeScaleFactor, width / VaeScaleFactor);
+    }
+
+    /// <summary>
+    /// Prompt tokens of <paramref name="prompt"/> (start and end tokens not counted) and how many the
+    /// text encoder reads; more are truncated. Loads the tokenizer only, no ONNX session.
+    /// </summary>
+    public (int Tokens, int Limit) CountPromptTokens(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        var tokenizer = _promptEncoders[0].Tokenizer;
+        return (tokenizer.Encode(prompt).TokenCount, tokenizer.MaxLength - 2);
     }
 
     /// <summary>

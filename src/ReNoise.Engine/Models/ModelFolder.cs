@@ -47,6 +47,12 @@ public sealed class ModelFolder
     /// <summary><c>_class_name</c> of the scheduler config (e.g. EulerAncestralDiscreteScheduler), when present.</summary>
     public string? SchedulerClassName { get; private init; }
 
+    /// <summary>
+    /// The sampler the scheduler config names (<see cref="Schedulers.SchedulerNames"/>); ddim when it names
+    /// one the engine does not run (PNDM, DPM-Solver...) or none.
+    /// </summary>
+    public string DefaultScheduler => Schedulers.SchedulerFactory.DefaultNameFor(SchedulerClassName, out _);
+
     /// <summary><c>timestep_spacing</c> of the scheduler config, when present.</summary>
     public string? TimestepSpacing { get; private init; }
 

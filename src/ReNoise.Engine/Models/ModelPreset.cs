@@ -15,11 +15,15 @@ public sealed record ModelPreset
 
     public required string Description { get; init; }
 
-    /// <summary>Scheduler name (<see cref="SchedulerFactory.Names"/>), or null for the model's own.</summary>
-    public string? Scheduler { get; init; }
+    /// <summary>
+    /// Every parameter, the sampler included (null: the model's own); those the preset does not name
+    /// keep the spec §2 defaults. The working size is <see cref="ImageSize"/>, resolved per model by
+    /// <see cref="ParametersFor"/>.
+    /// </summary>
+    public required InversionParameters Parameters { get; init; }
 
-    /// <summary>Every ReNoise parameter; those the preset does not name keep the spec §2 defaults.</summary>
-    public required ReNoiseOptions Options { get; init; }
+    /// <summary>The sampler the preset names, or null for the model's own.</summary>
+    public string? Scheduler => Parameters.Scheduler;
 
     /// <summary>The paper's working image side, or null for the model's native size.</summary>
     public int? ImageSize { get; init; }
@@ -35,6 +39,13 @@ public sealed record ModelPreset
         if (ImageSize is not { } size) return folder.DefaultImageSize;
         return folder.SampleSize is > 0 ? Math.Min(size, folder.DefaultImageSize) : size;
     }
+
+    /// <summary>The preset's parameters for <paramref name="folder"/>, with its working size filled in.</summary>
+    public InversionParameters ParametersFor(ModelFolder folder)
+    {
+        int side = ImageSizeFor(folder);
+        return Parameters with { Width = side, Height = side };
+    }
 }
 
 /// <summary>The paper's presets and which one fits a model folder.</summary>
@@ -43,15 +54,14 @@ public static class ModelPresets
     /// <summary>Pick the preset from the model folder (<see cref="ModelFolder.Variant"/>).</summary>
     public const string Auto = "auto";
 
-    private static readonly ReNoiseOptions PaperDefaults = new();
+    private static readonly InversionParameters PaperDefaults = InversionParameters.Default;
 
     /// <summary>SDXL-Turbo with Euler ancestral: the spec §2 defaults (4 steps, R = 9, noise correction), 512 x 512.</summary>
     public static ModelPreset SdxlTurbo { get; } = new()
     {
         Name = "sdxl-turbo",
         Description = "SDXL-Turbo: Euler ancestral, 4 steps, R = 9, noise correction, 512x512",
-        Scheduler = SchedulerFactory.EulerAncestral,
-        Options = PaperDefaults,
+        Parameters = PaperDefaults with { Scheduler = SchedulerNames.EulerAncestral },
         ImageSize = 512,
     };
 
@@ -67,8 +77,7 @@ public static class ModelPresets
     {
         Name = "lcm",
         Description = "LCM: LCM scheduler, 4 steps, R = 7, native size",
-        Scheduler = SchedulerFactory.Lcm,
-        Options = PaperDefaults with { InversionSteps = 4, RenoiseSteps = 7 },
+        Parameters = PaperDefaults with { Scheduler = SchedulerNames.Lcm, InversionSteps = 4, RenoiseSteps = 7 },
     };
 
     /// <summary>SD 1.x/2.x: DDIM, 50 steps, R = 1, no noise correction, 512 x 512.</summary>
@@ -76,8 +85,10 @@ public static class ModelPresets
     {
         Name = "sd",
         Description = "SD 1.x/2.x: DDIM, 50 steps, R = 1, no noise correction, 512x512",
-        Scheduler = SchedulerFactory.Ddim,
-        Options = PaperDefaults with { InversionSteps = 50, RenoiseSteps = 1, NoiseCorrection = NoiseCorrectionMode.Off },
+        Parameters = PaperDefaults with
+        {
+            Scheduler = SchedulerNames.Ddim, InversionSteps = 50, RenoiseSteps = 1, NoiseCorrection = NoiseCorrectionMode.Off,
+        },
         ImageSize = 512,
     };
 
@@ -94,7 +105,7 @@ public static class ModelPresets
     {
         Name = "none",
         Description = "no preset: spec defaults (4 steps, R = 9) with the model's own scheduler, native size",
-        Options = PaperDefaults,
+        Parameters = PaperDefaults,
     };
 
     public static IReadOnlyList<ModelPreset> All { get; } = Array.AsReadOnly([SdxlTurbo, SdTurbo, Lcm, Sd, Sdxl, None]);

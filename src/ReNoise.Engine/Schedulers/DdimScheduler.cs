@@ -32,7 +32,7 @@ public sealed class DdimScheduler : DiffusionScheduler
         }
     }
 
-    public override string Name => SchedulerFactory.Ddim;
+    public override string Name => SchedulerNames.Ddim;
     public override bool IsStochastic => false;
 
     /// <summary>The alpha "after" timestep 0: 1.0 when set_alpha_to_one, else alphas_cumprod[0].</summary>

@@ -35,7 +35,7 @@ public sealed class EulerAncestralScheduler : DiffusionScheduler
         }
     }
 
-    public override string Name => SchedulerFactory.EulerAncestral;
+    public override string Name => SchedulerNames.EulerAncestral;
     public override bool IsStochastic => true;
 
     /// <summary>sigma at each timestep, then 0 (length steps + 1).</summary>

@@ -44,7 +44,7 @@ public sealed class LcmScheduler : DiffusionScheduler
         }
     }
 
-    public override string Name => SchedulerFactory.Lcm;
+    public override string Name => SchedulerNames.Lcm;
     public override bool IsStochastic => true;
 
     /// <summary>

@@ -1,15 +1,10 @@
+using ReNoise.Engine.Inversion;
+
 namespace ReNoise.Engine.Schedulers;
 
-/// <summary>Builds a scheduler by CLI name, or the model's own from scheduler_config.json's _class_name.</summary>
-public static class SchedulerFactory
+/// <summary>Builds a scheduler by name, or the model's own from scheduler_config.json's _class_name.</summary>
+internal static class SchedulerFactory
 {
-    public const string Ddim = "ddim";
-    public const string EulerAncestral = "euler-ancestral";
-    public const string Lcm = "lcm";
-
-    /// <summary>The valid scheduler names.</summary>
-    public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly([Ddim, EulerAncestral, Lcm]);
-
     /// <summary>
     /// Creates scheduler <paramref name="name"/> (case-insensitive), or the model's own when null
     /// (see <see cref="DefaultNameFor"/>), for <paramref name="steps"/> inference steps.
@@ -20,9 +15,9 @@ public static class SchedulerFactory
         string resolved = name is null ? DefaultNameFor(config, out _) : Normalize(name);
         return resolved switch
         {
-            Ddim => new DdimScheduler(config, steps),
-            EulerAncestral => new EulerAncestralScheduler(config, steps),
-            Lcm => new LcmScheduler(config, steps),
+            SchedulerNames.Ddim => new DdimScheduler(config, steps),
+            SchedulerNames.EulerAncestral => new EulerAncestralScheduler(config, steps),
+            SchedulerNames.Lcm => new LcmScheduler(config, steps),
             _ => throw new InvalidOperationException($"unhandled scheduler name {resolved}"),
         };
     }
@@ -36,23 +31,27 @@ public static class SchedulerFactory
     public static string DefaultNameFor(SchedulerConfig config, out bool isFallback)
     {
         ArgumentNullException.ThrowIfNull(config);
-        string? name = config.ClassName switch
+        return DefaultNameFor(config.ClassName, out isFallback);
+    }
+
+    /// <summary>As <see cref="DefaultNameFor(SchedulerConfig, out bool)"/>, from the config's <c>_class_name</c>.</summary>
+    public static string DefaultNameFor(string? className, out bool isFallback)
+    {
+        string? name = className switch
         {
-            "DDIMScheduler" => Ddim,
-            "EulerAncestralDiscreteScheduler" => EulerAncestral,
-            "LCMScheduler" => Lcm,
+            "DDIMScheduler" => SchedulerNames.Ddim,
+            "EulerAncestralDiscreteScheduler" => SchedulerNames.EulerAncestral,
+            "LCMScheduler" => SchedulerNames.Lcm,
             _ => null,
         };
         isFallback = name is null;
-        return name ?? Ddim;
+        return name ?? SchedulerNames.Ddim;
     }
 
-    /// <summary>Maps a user-given name to its canonical form; unknown names are a <see cref="ReNoiseInputException"/>.</summary>
-    public static string Normalize(string name)
-    {
-        string trimmed = name.Trim();
-        foreach (string valid in Names)
-            if (string.Equals(trimmed, valid, StringComparison.OrdinalIgnoreCase)) return valid;
-        throw new ReNoiseInputException($"unknown scheduler \"{name}\" (valid: {string.Join(", ", Names)})");
-    }
+    /// <summary>Maps a user-given name to its canonical form; an unknown name is a problem with <see cref="ParameterKey.Scheduler"/>.</summary>
+    public static string Normalize(string name) =>
+        SchedulerNames.TryNormalize(name, out var canonical)
+            ? canonical
+            : throw new ReNoiseInputException(new ParameterProblem(ParameterKey.Scheduler,
+                $"must be one of {string.Join(", ", SchedulerNames.All)}, got '{name}'"));
 }

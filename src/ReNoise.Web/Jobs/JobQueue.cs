@@ -63,7 +63,7 @@ public sealed class JobQueue
         if (!TryReserve()) return QueueFull();
         try
         {
-            var request = new InvertJobRequest(model.Name, submission.Prompt.Trim(), submission.Scheduler, submission.FileName, submission.Parameters);
+            var request = new InvertJobRequest(model.Name, submission.Prompt.Trim(), submission.FileName, submission.Parameters);
             Guid id = await UseStore(s => s.EnqueueInvertJobAsync(owner, JobJson.Write(request), submission.Image, cancellationToken));
             Admit(new JobTicket(id, owner, JobKind.Invert, model.Name));
             return SubmitResult.Queued(id);

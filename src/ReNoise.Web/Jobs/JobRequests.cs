@@ -1,17 +1,21 @@
 using System.Text.Json;
-using ReNoise.Web.Services;
+using System.Text.Json.Serialization;
+using ReNoise.Engine.Inversion;
 
 namespace ReNoise.Web.Jobs;
 
-/// <summary>What an invert job runs, as stored in the job row's RequestJson.</summary>
-public sealed record InvertJobRequest(string Model, string Prompt, string? Scheduler, string FileName, ParameterSet Parameters);
+/// <summary>What an invert job runs, as stored in the job row's RequestJson: the engine's parameters as submitted.</summary>
+public sealed record InvertJobRequest(string Model, string Prompt, string FileName, InversionParameters Parameters);
 
 /// <summary>What an edit job runs (the inversion is the job row's InversionId).</summary>
 public sealed record EditJobRequest(string Prompt, double Guidance);
 
 public static class JobJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
 
     public static string Write<T>(T request) => JsonSerializer.Serialize(request, Options);
 

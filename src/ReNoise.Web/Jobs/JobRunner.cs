@@ -6,8 +6,6 @@ using ReNoise.Engine;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
-using ReNoise.Engine.Schedulers;
-using ReNoise.Engine.Tensors;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
@@ -54,7 +52,12 @@ public sealed class JobRunner(
         }
         catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
         {
-            await Fail(ticket, progress, ParameterSet.Describe(e.Message));
+            await Fail(ticket, progress, e switch
+            {
+                ReNoiseInputException input => ParameterLabels.Describe(input),
+                InversionDivergedException diverged => diverged.Describe(ParameterLabels.Label),
+                _ => e.Message,
+            });
         }
         catch (Exception e)
         {
@@ -75,55 +78,51 @@ public sealed class JobRunner(
         var bytes = await Use(s => s.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job has no uploaded image");
         var request = JobJson.Read<InvertJobRequest>(job.RequestJson);
         var model = catalog.Find(request.Model) ?? throw new JobFailedException($"model \"{request.Model}\" is no longer configured on this server");
-        var options = request.Parameters.ToOptions();
 
         // The job holds the model until its result is stored, so a release of the model waits for it.
         using var lease = await Task.Run(() => catalog.Acquire(model.Name), cancellation);
         DiffusionModel loaded = lease.Model;
         var (result, onnxTime) = await Task.Run(() =>
         {
+            var pipeline = new InversionPipeline(loaded);
+            InversionPlan plan = pipeline.Plan(new InversionRequest { Prompt = request.Prompt, Parameters = request.Parameters });
             RgbImage image;
             using (var stream = new MemoryStream(bytes, writable: false))
-                image = ImageLoader.Load(stream, model.ImageSize, model.ImageSize, request.FileName);
+                image = ImageLoader.Load(stream, plan.Width, plan.Height, request.FileName);
 
-            var pipeline = new InversionPipeline(loaded);
-            int expected = ExpectedInversionCalls(pipeline, request.Scheduler, options, loaded.Family);
             var clock = Stopwatch.StartNew();
-            var shape = loaded.LatentShapeFor(image.Width, image.Height);
-            progress.Publish(p => p with { Phase = JobPhase.Inverting, ExpectedNfe = expected, StepCount = options.InversionSteps });
+            progress.Publish(p => p with { Phase = JobPhase.Inverting, ExpectedNfe = plan.ModelCalls, StepCount = plan.StepCount });
             TimeSpan ortBefore = loaded.OrtTime;
-            var inversion = pipeline.Invert(new InversionRequest
+            var inversion = pipeline.Invert(plan, image, p =>
             {
-                Image = image,
-                Prompt = request.Prompt,
-                Options = options,
-                Scheduler = request.Scheduler,
-                StepLatent = (step, latent) =>
+                if (!p.StepCompleted)
                 {
-                    byte[]? preview = _livePreview ? Preview(loaded, latent.Span, shape, image.Width, image.Height) : null;
-                    progress.Publish(p => p with
+                    progress.Publish(s => s with
                     {
-                        PreviewPng = preview ?? p.PreviewPng,
-                        PreviewStep = preview is null ? p.PreviewStep : step,
-                        Phase = step == p.StepCount ? JobPhase.Reconstructing : p.Phase,
+                        Step = p.Step,
+                        StepCount = p.StepCount,
+                        Iteration = Math.Min(p.Iteration, p.Iterations),
+                        Iterations = p.Iterations,
+                        Nfe = p.Nfe,
                         Elapsed = clock.Elapsed,
                     });
-                    UpdateRow(ticket, (double)step / Math.Max(1, progress.Current.StepCount), $"step {step}/{progress.Current.StepCount}");
-                },
-            }, p => progress.Publish(s => s with
-            {
-                Step = p.Step,
-                StepCount = p.StepCount,
-                Iteration = Math.Min(p.Iteration, p.Iterations),
-                Iterations = p.Iterations,
-                Nfe = p.Nfe,
-                Elapsed = clock.Elapsed,
-            }), cancellation);
+                    return;
+                }
+                byte[]? preview = _livePreview ? ImageEncoding.ToJpeg(pipeline.Decode(p.StepLatent.Span, plan.Shape)) : null;
+                progress.Publish(s => s with
+                {
+                    PreviewPng = preview ?? s.PreviewPng,
+                    PreviewStep = preview is null ? s.PreviewStep : p.Step,
+                    Phase = p.Step == p.StepCount ? JobPhase.Reconstructing : s.Phase,
+                    Elapsed = clock.Elapsed,
+                });
+                UpdateRow(ticket, (double)p.Step / Math.Max(1, p.StepCount), $"step {p.Step}/{p.StepCount}");
+            }, cancellation);
             return (inversion, loaded.OrtTime - ortBefore);
         }, cancellation);
 
         progress.Publish(p => p with { Phase = JobPhase.Saving });
-        var entity = InversionRecords.ToEntity(result, model, loaded, request.Prompt, request.FileName, options, onnxTime);
+        var entity = InversionRecords.ToEntity(result, model.Name, request.FileName, onnxTime);
         Guid inversionId = await Use(s => s.AddInversionAsync(ticket.OwnerId, entity));
         if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId)))
         {
@@ -132,7 +131,7 @@ public sealed class JobRunner(
             progress.Publish(p => p with { Phase = JobPhase.Cancelled });
             return;
         }
-        progress.Publish(p => p with { Phase = JobPhase.Done, InversionId = inversionId, Nfe = result.Trace.Nfe, PreviewPng = null });
+        progress.Publish(p => p with { Phase = JobPhase.Done, InversionId = inversionId, Nfe = result.Nfe, PreviewPng = null });
     }
 
     private async Task EditAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
@@ -149,9 +148,8 @@ public sealed class JobRunner(
         DiffusionModel loaded = lease.Model;
         var result = await Task.Run(() =>
         {
-            var stored = InversionRecords.ToStored(row, loaded);
-            int steps = stored.Manifest.Timesteps.Length - stored.StartIndex;
-            progress.Publish(p => p with { Phase = JobPhase.Denoising, StepCount = steps, ExpectedNfe = steps });
+            InvertedLatent stored = InversionRecords.ToInversion(row);
+            progress.Publish(p => p with { Phase = JobPhase.Denoising, StepCount = stored.StepCount, ExpectedNfe = stored.StepCount });
             return new InversionPipeline(loaded).Denoise(stored, request.Prompt, request.Guidance,
                 (done, total) => progress.Publish(p => p with { Step = done, StepCount = total, Nfe = done, Elapsed = clock.Elapsed }),
                 cancellation);
@@ -176,21 +174,6 @@ public sealed class JobRunner(
         }
         progress.Publish(p => p with { Phase = JobPhase.Done, EditId = editId });
     }
-
-    /// <summary>Model calls of an inversion (spec §5): per inverted step R_t + 1, plus the correction call of stochastic samplers.</summary>
-    public static int ExpectedInversionCalls(InversionPipeline pipeline, string? scheduler, ReNoiseOptions options, ModelFamily family)
-    {
-        IScheduler schedule = pipeline.CreateScheduler(scheduler, options.InversionSteps);
-        int start = InversionPipeline.StartIndexFor(schedule.Timesteps, options.Strength, family == ModelFamily.Sdxl);
-        bool correction = options.NoiseCorrection != NoiseCorrectionMode.Off && schedule.IsStochastic;
-        int calls = 0;
-        for (int index = start; index < schedule.Timesteps.Count; index++)
-            calls += options.RenoiseStepsFor(schedule.Timesteps[index]) + 1 + (correction ? 1 : 0);
-        return calls;
-    }
-
-    private static byte[] Preview(DiffusionModel model, ReadOnlySpan<float> latent, LatentShape shape, int width, int height) =>
-        ImageEncoding.ToJpeg(ImageTensor.FromNchw(model.DecodeLatent(latent, shape), width, height));
 
     /// <summary>Records the fraction in the job row, so a page reading only the database sees it move.</summary>
     private void UpdateRow(JobTicket ticket, double fraction, string text)

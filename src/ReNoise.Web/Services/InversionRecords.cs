@@ -1,9 +1,10 @@
 using System.Text.Json;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
-using ReNoise.Engine.Models;
 using ReNoise.Engine.Tensors;
+using ReNoise.Formats;
 
 namespace ReNoise.Web.Services;
 
@@ -18,7 +19,7 @@ public sealed record InversionDetails(
     string? SourceFileName,
     int Width,
     int Height,
-    ParameterRecord Parameters,
+    InversionParameters Parameters,
     IReadOnlyList<int> Timesteps,
     int StartIndex,
     IReadOnlyList<StepResiduals> Residuals,
@@ -37,7 +38,10 @@ public sealed record InversionDetails(
     public IEnumerable<int> DenoisedTimesteps => Timesteps.Skip(StartIndex);
 }
 
-/// <summary>Conversions between engine results and gallery rows.</summary>
+/// <summary>
+/// The gallery row as a serialization of the engine's <see cref="InvertedLatent"/> (the CLI's folder is
+/// the other): the latent and noise maps as float blobs, the parameters as the manifest's JSON.
+/// </summary>
 public static class InversionRecords
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -46,38 +50,36 @@ public static class InversionRecords
     };
 
     /// <summary>The row stored for a finished inversion.</summary>
-    public static Inversion ToEntity(InversionResult result, StudioModel model, DiffusionModel loaded, string prompt,
-        string? fileName, ReNoiseOptions options, TimeSpan onnxRuntime)
+    public static Inversion ToEntity(InversionResult result, string modelName, string? fileName, TimeSpan onnxRuntime)
     {
-        var s = result.Shape;
-        int[] latentShape = [1, s.Channels, s.Height, s.Width];
-        var noise = result.Trace.NoiseMaps;
-        var residuals = result.Trace.InvertedTimesteps.Select((t, i) => new StepResiduals(t, result.Trace.Residuals[i])).ToArray();
+        var inversion = result.Inversion;
+        var noise = inversion.NoiseMaps;
+        var residuals = result.Plan.InvertedTimesteps.Select((t, i) => new StepResiduals(t, result.Residuals[i])).ToArray();
         return new Inversion
         {
-            ModelName = model.Name,
-            ModelPath = loaded.Folder,
-            ModelFamily = loaded.Family.ToString(),
-            Prompt = prompt,
-            SchedulerName = result.Scheduler,
-            ParametersJson = JsonSerializer.Serialize(ParameterRecord.From(options, null), Json),
-            TimestepsJson = JsonSerializer.Serialize(result.Timesteps, Json),
-            StartIndex = result.StartIndex,
-            Width = result.Input.Width,
-            Height = result.Input.Height,
+            ModelName = modelName,
+            ModelPath = inversion.Model.Path,
+            ModelFamily = inversion.Model.Family.ToString(),
+            Prompt = inversion.Prompt,
+            SchedulerName = inversion.Scheduler,
+            ParametersJson = JsonSerializer.Serialize(ParameterRecord.From(inversion.Parameters), Json),
+            TimestepsJson = JsonSerializer.Serialize(inversion.Timesteps, Json),
+            StartIndex = inversion.StartIndex,
+            Width = inversion.Width,
+            Height = inversion.Height,
             SourceFileName = fileName,
             InputPng = ImageEncoding.ToPng(result.Input),
             ReconstructionPng = ImageEncoding.ToPng(result.Reconstruction),
             ThumbnailPng = ImageEncoding.ToThumbnailPng(result.Input),
-            Latent = FloatBlob.ToBytes(result.Trace.Latent),
-            LatentShape = FloatBlob.FormatShape(latentShape),
+            Latent = FloatBlob.ToBytes(inversion.Latent),
+            LatentShape = FloatBlob.FormatShape(inversion.Shape.ToNchw()),
             CleanLatent = FloatBlob.ToBytes(result.CleanLatent),
-            NoiseMaps = noise.Length == 0 ? [] : FloatBlob.ToBytes(Concat(noise)),
-            NoiseShape = noise.Length == 0 ? "" : FloatBlob.FormatShape([noise.Length, .. latentShape]),
+            NoiseMaps = noise.Count == 0 ? [] : FloatBlob.ToBytes(noise.Data),
+            NoiseShape = noise.Count == 0 ? "" : FloatBlob.FormatShape(noise.ArrayShape),
             ResidualsJson = JsonSerializer.Serialize(residuals, Json),
             Psnr = double.IsFinite(result.Psnr) ? result.Psnr : null,
             Ssim = double.IsFinite(result.Ssim) ? result.Ssim : null,
-            Nfe = result.Trace.Nfe,
+            Nfe = result.Nfe,
             InversionMs = (long)result.InversionTime.TotalMilliseconds,
             OnnxRuntimeMs = (long)onnxRuntime.TotalMilliseconds,
             WarningsJson = JsonSerializer.Serialize(result.Warnings, Json),
@@ -87,7 +89,7 @@ public static class InversionRecords
     public static InversionDetails ToDetails(Inversion row) => new(
         row.Id, row.CreatedAt, row.Prompt, row.ModelName, row.ModelFamily, row.SchedulerName, row.SourceFileName,
         row.Width, row.Height,
-        ReadParameters(row.ParametersJson),
+        ReadParameters(row.ParametersJson, row.SchedulerName, row.Width, row.Height),
         JsonSerializer.Deserialize<int[]>(row.TimestepsJson, Json) ?? [],
         row.StartIndex,
         JsonSerializer.Deserialize<StepResiduals[]>(row.ResidualsJson, Json) ?? [],
@@ -95,58 +97,35 @@ public static class InversionRecords
         JsonSerializer.Deserialize<string[]>(row.WarningsJson, Json) ?? [],
         row.LatentShape, row.NoiseShape);
 
-    public static ParameterRecord ReadParameters(string json) =>
-        JsonSerializer.Deserialize<ParameterRecord>(json, Json) ?? new ParameterRecord();
+    /// <summary>The parameters stored as the manifest's JSON, with the row's scheduler and size.</summary>
+    public static InversionParameters ReadParameters(string json, string? scheduler = null, int? width = null, int? height = null) =>
+        (JsonSerializer.Deserialize<ParameterRecord>(json, Json) ?? throw new InvalidDataException("the parameters are empty"))
+            .ToParameters(scheduler, width, height);
 
     /// <summary>
-    /// What <see cref="InversionPipeline.Denoise"/> needs, from a gallery row: the inverted latent,
-    /// the noise maps split per step, the schedule and the source prompt. No re-inversion.
+    /// The engine's inverted latent from a gallery row (what <see cref="InversionPipeline.Denoise"/>
+    /// takes): latent and noise maps from their blobs, schedule, parameters and model identity.
+    /// A row that does not hold together is a <see cref="ReNoiseInputException"/>.
     /// </summary>
-    public static StoredInversion ToStored(Inversion row, DiffusionModel model)
+    public static InvertedLatent ToInversion(Inversion row)
     {
-        var details = ToDetails(row);
         if (FloatBlob.ParseShape(row.LatentShape) is not [1, int c, int h, int w])
             throw new InvalidDataException($"inversion {row.Id} has latent shape '{row.LatentShape}', expected 1,C,h,w");
         var shape = new LatentShape(c, h, w);
-        float[] latent = FloatBlob.ToFloats(row.Latent);
-        float[][] noise = [];
-        if (row.NoiseMaps.Length > 0)
+        var details = ToDetails(row);
+        float[] noise = row.NoiseMaps.Length > 0 ? FloatBlob.ToFloats(row.NoiseMaps) : [];
+        var inversion = new InvertedLatent
         {
-            float[] all = FloatBlob.ToFloats(row.NoiseMaps);
-            noise = new float[all.Length / shape.Length][];
-            for (int k = 0; k < noise.Length; k++) noise[k] = all.AsSpan(k * shape.Length, shape.Length).ToArray();
-        }
-        var manifest = new InversionManifest
-        {
-            Model = new ModelRecord(row.ModelPath, row.ModelFamily, model.ScalingFactor, model.ExecutionProvider),
-            Image = row.SourceFileName ?? "",
-            Width = row.Width,
-            Height = row.Height,
+            Model = new ModelRecord(row.ModelPath, row.ModelFamily, 0, "").ToIdentity(),
             Prompt = row.Prompt,
-            Scheduler = row.SchedulerName,
             Parameters = details.Parameters,
-            Timesteps = [.. details.Timesteps],
-            InvertedTimesteps = [.. details.Timesteps.Skip(row.StartIndex).Reverse()],
+            Timesteps = details.Timesteps,
             StartIndex = row.StartIndex,
-            LatentShape = [1, c, h, w],
-            Nfe = row.Nfe,
-            Residuals = [.. details.Residuals],
-            Psnr = row.Psnr ?? double.NaN,
-            Ssim = row.Ssim ?? double.NaN,
-            TotalMs = row.InversionMs,
-            InversionMs = row.InversionMs,
-            OnnxRuntimeMs = row.OnnxRuntimeMs,
-            Warnings = [.. details.Warnings],
-            Files = [],
+            Shape = shape,
+            Latent = FloatBlob.ToFloats(row.Latent),
+            NoiseMaps = new NoiseMaps(shape, noise.Length / shape.Length, noise),
         };
-        return new StoredInversion { Folder = $"gallery:{row.Id}", Manifest = manifest, Latent = latent, NoiseMaps = noise, Shape = shape };
-    }
-
-    private static float[] Concat(float[][] maps)
-    {
-        int n = maps[0].Length;
-        var all = new float[maps.Length * n];
-        for (int k = 0; k < maps.Length; k++) maps[k].CopyTo(all, k * n);
-        return all;
+        inversion.Validate();
+        return inversion;
     }
 }

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using ReNoise.Engine;
-using ReNoise.Engine.Hosting;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
+using ReNoise.Hosting;
 
 namespace ReNoise.Web.Services;
 
@@ -16,7 +16,8 @@ public sealed record StudioModel(
     int ImageSize,
     bool IsDemo,
     int Concurrency,
-    ModelPreset Preset)
+    ModelPreset Preset,
+    InversionParameters Defaults)
 {
     /// <summary>What the picker shows: the bundled model is labelled as a demo.</summary>
     public string DisplayName => IsDemo ? $"{Name} (demo)" : Name;
@@ -43,6 +44,13 @@ public interface IModelCatalog
     /// Throws <see cref="ReNoiseInputException"/> for an unknown name or when the model cannot load.
     /// </summary>
     ModelLease Acquire(string name);
+
+    /// <summary>
+    /// The engine's plan of <paramref name="request"/> on the model (schedule, size, model calls,
+    /// warnings); every problem with the parameters is a <see cref="ReNoiseInputException"/>. Loads
+    /// no ONNX session.
+    /// </summary>
+    InversionPlan Plan(string name, InversionRequest request);
 }
 
 /// <summary>
@@ -57,6 +65,12 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     public const string DemoFolderName = "demo-sd-turbo";
 
     private readonly ModelRegistry _registry;
+
+    public ConfiguredModelCatalog(IOptions<ReNoiseSettings> settings, IOptions<StudioOptions> options, IHostEnvironment environment,
+        ILogger<ConfiguredModelCatalog> logger)
+        : this(settings.Value, options, environment, logger)
+    {
+    }
 
     public ConfiguredModelCatalog(ReNoiseSettings settings, IOptions<StudioOptions> options, IHostEnvironment environment,
         ILogger<ConfiguredModelCatalog> logger)
@@ -95,14 +109,19 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         return _registry.Acquire(model.Name);
     }
 
+    public InversionPlan Plan(string name, InversionRequest request)
+    {
+        using var lease = Acquire(name);
+        return new InversionPipeline(lease.Model).Plan(request);
+    }
+
     public void Dispose() => _registry.Dispose();
 
     private static StudioModel Describe(RegisteredModel model, int defaultConcurrency)
     {
         var folder = model.Layout;
-        string scheduler = SchedulerFactory.DefaultNameFor(SchedulerConfig.Load(folder.SchedulerConfigPath), out _);
-        return new StudioModel(model.Name, model.Path, folder.Family, scheduler, model.Preset.ImageSizeFor(folder), model.IsFallback,
-            model.Concurrency ?? defaultConcurrency, model.Preset);
+        return new StudioModel(model.Name, model.Path, folder.Family, folder.DefaultScheduler, model.Preset.ImageSizeFor(folder), model.IsFallback,
+            model.Concurrency ?? defaultConcurrency, model.Preset, model.Preset.ParametersFor(folder));
     }
 
     /// <summary>
@@ -114,7 +133,7 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     {
         Name = "demo",
         Description = "Demo: the SD-Turbo settings (Euler ancestral, 4 steps, R = 9) with exact noise correction, which the demo's closed-form UNet needs to reconstruct",
-        Options = ModelPresets.SdTurbo.Options with { NoiseCorrection = NoiseCorrectionMode.Exact },
+        Parameters = ModelPresets.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
     };
 
     /// <summary>The copy beside the app (the build copies it), else the repository's own folder.</summary>

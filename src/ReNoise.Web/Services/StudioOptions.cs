@@ -3,7 +3,7 @@ namespace ReNoise.Web.Services;
 /// <summary>
 /// The studio's own settings under <c>ReNoise</c> in the repository-root appsettings.json. The model
 /// settings there (<c>Models</c>, <c>DefaultModel</c>, <c>ExecutionProvider</c>, <c>CudaDeviceId</c>,
-/// <c>IntraOpThreads</c>) are the engine's <see cref="ReNoise.Engine.Hosting.ReNoiseSettings"/>, and the
+/// <c>IntraOpThreads</c>) are the engine's <see cref="ReNoise.Hosting.ReNoiseSettings"/> (ReNoise.Hosting), and the
 /// database settings (<c>ReNoise:Database</c>) are read by ReNoise.Data.
 /// </summary>
 public sealed class StudioOptions

@@ -3,8 +3,6 @@ using Microsoft.Extensions.Options;
 using ReNoise.Engine;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
-using ReNoise.Engine.Models;
-using ReNoise.Engine.Schedulers;
 
 namespace ReNoise.Web.Services;
 
@@ -12,14 +10,14 @@ namespace ReNoise.Web.Services;
 public sealed record PreparedUpload(byte[] Bytes, string FileName, int Width, int Height, string PreviewDataUrl);
 
 /// <summary>Everything the studio form submits for one inversion.</summary>
-public sealed record InversionSubmission(byte[] Image, string FileName, string Prompt, string Model, string? Scheduler, ParameterSet Parameters);
+public sealed record InversionSubmission(byte[] Image, string FileName, string Prompt, string Model, InversionParameters Parameters);
 
 /// <summary>
-/// Checks a submission before anything is stored or queued (issue: bad input gives a clear message,
-/// nothing stored, the queue unaffected): byte limit, decodable image within 8192 px, a prompt,
-/// parameters the engine accepts and a strength that inverts at least one timestep.
+/// Checks a submission before anything is stored or queued (bad input gives a clear message,
+/// nothing stored, the queue unaffected): byte limit, a decodable image, a prompt, and parameters
+/// the engine plans on the model (bounds, scheduler, size, a strength that inverts something).
 /// </summary>
-public sealed class UploadValidator(IOptions<StudioOptions> options)
+public sealed class UploadValidator(IOptions<StudioOptions> options, IModelCatalog catalog)
 {
     public long MaxBytes { get; } = options.Value.Uploads.MaxBytes > 0 ? options.Value.Uploads.MaxBytes : UploadOptions.DefaultMaxBytes;
 
@@ -33,42 +31,44 @@ public sealed class UploadValidator(IOptions<StudioOptions> options)
         ? $"'{fileName}' is {FormatBytes(size)}; uploads are limited to {FormatBytes(MaxBytes)}"
         : size == 0 ? $"'{fileName}' is empty" : null;
 
-    /// <summary>Decodes the upload at the model's working size; throws <see cref="ReNoiseInputException"/> with the loader's message.</summary>
-    public PreparedUpload Prepare(byte[] bytes, string fileName, StudioModel model)
+    /// <summary>Decodes the upload at the working size; throws <see cref="ReNoiseInputException"/> with the loader's message.</summary>
+    public PreparedUpload Prepare(byte[] bytes, string fileName, int width, int height)
     {
         if (CheckSize(fileName, bytes.LongLength) is { } tooLarge) throw new ReNoiseInputException(tooLarge);
         using var stream = new MemoryStream(bytes, writable: false);
-        RgbImage image = ImageLoader.Load(stream, model.ImageSize, model.ImageSize, fileName);
+        RgbImage image = ImageLoader.Load(stream, width, height, fileName);
         return new PreparedUpload(bytes, fileName, image.Width, image.Height, ImageEncoding.DataUrl(ImageEncoding.ToJpeg(image), "image/jpeg"));
     }
 
-    /// <summary>Null when the prompt, parameters and scheduler are acceptable for the model, else the first problem.</summary>
-    public string? Check(string? prompt, StudioModel model, string? scheduler, ParameterSet parameters)
+    /// <summary>
+    /// The engine's plan of the prompt and parameters on the model, or the first problem in the
+    /// page's words (parameters named by their field labels).
+    /// </summary>
+    public (InversionPlan? Plan, string? Error) Plan(string? prompt, StudioModel model, InversionParameters parameters)
     {
-        if (string.IsNullOrWhiteSpace(prompt)) return "The source prompt is empty: describe what the image shows.";
-        if (parameters.Validate() is { } bad) return bad;
+        if (string.IsNullOrWhiteSpace(prompt)) return (null, "The source prompt is empty: describe what the image shows.");
         try
         {
-            var options = parameters.ToOptions();
-            var config = SchedulerConfig.Load(Path.Combine(model.Path, "scheduler", "scheduler_config.json"));
-            var schedule = SchedulerFactory.Create(scheduler, config, options.InversionSteps);
-            InversionPipeline.StartIndexFor(schedule.Timesteps, options.Strength, model.Family == ModelFamily.Sdxl);
-            return null;
+            return (catalog.Plan(model.Name, new InversionRequest { Prompt = prompt.Trim(), Parameters = parameters }), null);
         }
         catch (ReNoiseInputException e)
         {
-            return ParameterSet.Describe(e.Message);
+            return (null, ParameterLabels.Describe(e));
         }
     }
+
+    /// <summary>Null when the prompt and parameters are acceptable for the model, else the problem.</summary>
+    public string? Check(string? prompt, StudioModel model, InversionParameters parameters) => Plan(prompt, model, parameters).Error;
 
     /// <summary>The whole submission; null when it may be queued.</summary>
     public string? Check(InversionSubmission submission, StudioModel model)
     {
         if (CheckSize(submission.FileName, submission.Image.LongLength) is { } size) return size;
-        if (Check(submission.Prompt, model, submission.Scheduler, submission.Parameters) is { } bad) return bad;
+        var (plan, error) = Plan(submission.Prompt, model, submission.Parameters);
+        if (plan is null) return error;
         try
         {
-            Prepare(submission.Image, submission.FileName, model);
+            Prepare(submission.Image, submission.FileName, plan.Width, plan.Height);
             return null;
         }
         catch (ReNoiseInputException e)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using ReNoise.Engine.IO;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.IO;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using ReNoise.Engine.Imaging;
-using ReNoise.Engine.Tests.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Gif;
@@ -11,6 +10,7 @@ using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Imaging;
 
@@ -369,26 +369,6 @@ public class ImageLoaderTests
         var e = Assert.Throws<ReNoiseInputException>(() =>
             ImageLoader.Load(new MemoryStream(Encoding.ASCII.GetBytes("hello, not an image")), 16, 16, "upload.png"));
         Assert.Contains("'upload.png' is not a readable image", e.Message);
-    }
-
-    [Theory]
-    [InlineData(512, 512)]
-    [InlineData(8, 8192)]
-    [InlineData(1024, 576)]
-    public void ValidSizesPass(int width, int height) =>
-        Assert.Equal((width, height), ImageLoader.ValidateSize(width, height));
-
-    [Theory]
-    [InlineData(500, 512, "--width")]
-    [InlineData(0, 512, "--width")]
-    [InlineData(-8, 512, "--width")]
-    [InlineData(8200, 512, "--width")]
-    [InlineData(512, 12, "--height")]
-    [InlineData(512, 8200, "--height")]
-    public void InvalidSizesAreRejected(int width, int height, string option)
-    {
-        var e = Assert.Throws<ReNoiseInputException>(() => ImageLoader.ValidateSize(width, height));
-        Assert.StartsWith($"{option} must be a positive multiple of 8", e.Message);
     }
 
     [Fact]

@@ -24,11 +24,11 @@ public sealed class AdaptiveRenoiseTests
     {
         CleanLatent = Gaussian(1, 0.8f),
         ForwardNoise = Gaussian(2),
-        StepNoise = scheduler.IsStochastic ? Enumerable.Range(0, scheduler.Timesteps.Count).Select(k => Gaussian(10 + k)).ToArray() : [],
+        StepNoise = scheduler.IsStochastic ? TestNoiseMaps.Of(Shape, scheduler.Timesteps.Count, k => Gaussian(10 + k)) : NoiseMaps.None(Shape),
         Prompt = AnalyticDenoiser.Prompt(1f),
     };
 
-    private static InversionTrace Invert(IScheduler scheduler, ReNoiseOptions options, INoisePredictor? unet = null) =>
+    private static InversionTrace Invert(IScheduler scheduler, InversionParameters options, INoisePredictor? unet = null) =>
         new ReNoiseInverter(scheduler, unet ?? new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, options).Invert(Inputs(scheduler));
 
     [Fact]
@@ -37,13 +37,13 @@ public sealed class AdaptiveRenoiseTests
         // Averaging, regularization and correction on: the adaptive path keeps the last L predictions
         // in a ring instead of a running mean, and must average them with the same arithmetic.
         var scheduler = ReNoiseInverterTests.Scheduler("euler-ancestral");
-        var fixedLoop = Invert(scheduler, new ReNoiseOptions());
-        var adaptive = Invert(scheduler, new ReNoiseOptions { RenoiseTolerance = 1e-30 });
+        var fixedLoop = Invert(scheduler, new InversionParameters());
+        var adaptive = Invert(scheduler, new InversionParameters { RenoiseTolerance = 1e-30 });
 
         Assert.Equal(40, adaptive.Nfe);
         Assert.Equal(0, adaptive.NfeSaved);
         Assert.Equal(fixedLoop.Latent, adaptive.Latent);
-        for (int k = 0; k < fixedLoop.NoiseMaps.Length; k++) Assert.Equal(fixedLoop.NoiseMaps[k], adaptive.NoiseMaps[k]);
+        Assert.Equal(fixedLoop.NoiseMaps.Data, adaptive.NoiseMaps.Data);
         Assert.Equal(fixedLoop.Residuals.Select(r => r.Length), adaptive.Residuals.Select(r => r.Length));
     }
 
@@ -51,7 +51,7 @@ public sealed class AdaptiveRenoiseTests
     public void Each_step_stops_after_the_first_iteration_whose_residual_is_below_the_tolerance()
     {
         var scheduler = ReNoiseInverterTests.Scheduler("euler-ancestral");
-        var options = new ReNoiseOptions { RenoiseTolerance = 0.05, RegularizationSteps = 0 };
+        var options = new InversionParameters { RenoiseTolerance = 0.05, RegularizationSteps = 0 };
         var full = Invert(scheduler, options with { RenoiseTolerance = 0 });
         var trace = Invert(scheduler, options);
 
@@ -83,7 +83,7 @@ public sealed class AdaptiveRenoiseTests
         // DDIM's inverse step is affine in eps, so the final latent must equal the inverse step taken
         // with the plain mean of the predictions of the shifted window.
         var scheduler = ReNoiseInverterTests.Scheduler("ddim", steps: 1);
-        var options = new ReNoiseOptions
+        var options = new InversionParameters
         {
             InversionSteps = 1, RenoiseSteps = 9, RegularizationSteps = 0,
             AverageFirstStep = new(lo, hi), AverageOtherSteps = new(lo, hi),
@@ -112,7 +112,7 @@ public sealed class AdaptiveRenoiseTests
         // No averaging, regularization or correction: the step is the pure fixed-point problem
         // z = InverseStep(z_t, eps(z)). The reference solution is the plain iteration run to convergence.
         var scheduler = ReNoiseInverterTests.Scheduler("euler-ancestral");
-        var pure = new ReNoiseOptions { Averaging = false, RegularizationSteps = 0, NoiseCorrection = NoiseCorrectionMode.Off };
+        var pure = new InversionParameters { Averaging = false, RegularizationSteps = 0, NoiseCorrection = NoiseCorrectionMode.Off };
         var converged = Invert(scheduler, pure with { RenoiseSteps = 600, FirstStepRenoiseCap = 600 });
         Assert.All(converged.Residuals, r => Assert.True(r[^1] < 1e-6, $"reference not converged: {r[^1]}"));
 
@@ -129,7 +129,7 @@ public sealed class AdaptiveRenoiseTests
     public void Anderson_with_a_tolerance_stops_earlier_than_the_plain_iteration()
     {
         var scheduler = ReNoiseInverterTests.Scheduler("euler-ancestral");
-        var options = new ReNoiseOptions { RenoiseSteps = 30, FirstStepRenoiseCap = 30, Averaging = false, RegularizationSteps = 0, RenoiseTolerance = 1e-4 };
+        var options = new InversionParameters { RenoiseSteps = 30, FirstStepRenoiseCap = 30, Averaging = false, RegularizationSteps = 0, RenoiseTolerance = 1e-4 };
         var plain = Invert(scheduler, options);
         var anderson = Invert(scheduler, options with { RenoiseAcceleration = RenoiseAcceleration.Anderson });
         Assert.True(anderson.Nfe < plain.Nfe, $"Anderson {anderson.Nfe} NFE vs plain {plain.Nfe}");
@@ -145,7 +145,7 @@ public sealed class AdaptiveRenoiseTests
         var unet = new QuietDenoiser(scheduler.AlphasCumprod);
         foreach (var accel in new[] { RenoiseAcceleration.None, RenoiseAcceleration.Anderson })
         {
-            var few = new ReNoiseOptions { RenoiseSteps = 9, RenoiseTolerance = 1e-30, RenoiseAcceleration = accel };
+            var few = new InversionParameters { RenoiseSteps = 9, RenoiseTolerance = 1e-30, RenoiseAcceleration = accel };
             var many = few with { RenoiseSteps = 49, FirstStepRenoiseCap = 45, AverageOtherSteps = new(48, 50) };
             Allocated(scheduler, unet, few); // warm up the JIT
             long a = Allocated(scheduler, unet, few), b = Allocated(scheduler, unet, many);
@@ -154,7 +154,7 @@ public sealed class AdaptiveRenoiseTests
         }
     }
 
-    private static long Allocated(IScheduler scheduler, INoisePredictor unet, ReNoiseOptions options)
+    private static long Allocated(IScheduler scheduler, INoisePredictor unet, InversionParameters options)
     {
         var inverter = new ReNoiseInverter(scheduler, unet, Shape, options);
         var inputs = Inputs(scheduler);
@@ -167,20 +167,21 @@ public sealed class AdaptiveRenoiseTests
     [InlineData(-0.1)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
-    public void A_bad_tolerance_is_bad_input_naming_the_option(double tolerance)
+    public void A_bad_tolerance_is_a_problem_naming_the_parameter(double tolerance)
     {
-        var e = Assert.Throws<ReNoiseInputException>(() => new ReNoiseOptions { RenoiseTolerance = tolerance }.Validate());
-        Assert.Contains("--renoise-tolerance", e.Message);
+        var problem = Assert.Single(new InversionParameters { RenoiseTolerance = tolerance }.Validate());
+        Assert.Equal(ParameterKey.RenoiseTolerance, problem.Key);
+        Assert.StartsWith("must be a number from 0 to 1", problem.Message);
     }
 
-    [Fact]
-    public void Acceleration_names_parse_and_bad_ones_are_bad_input()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(InversionParameters.MaxAndersonDepth + 1)]
+    public void An_anderson_depth_out_of_range_is_a_problem(int depth)
     {
-        Assert.Equal(RenoiseAcceleration.Anderson, RenoiseAccelerationNames.Parse("Anderson"));
-        Assert.Equal(RenoiseAcceleration.None, RenoiseAccelerationNames.Parse("none"));
-        Assert.Equal("anderson", RenoiseAccelerationNames.ToCli(RenoiseAcceleration.Anderson));
-        Assert.Contains("--renoise-accel", Assert.Throws<ReNoiseInputException>(() => RenoiseAccelerationNames.Parse("newton")).Message);
-        Assert.Throws<ReNoiseInputException>(() => new ReNoiseOptions { AndersonDepth = 0 }.Validate());
+        var problem = Assert.Single(new InversionParameters { AndersonDepth = depth }.Validate());
+        Assert.Equal(ParameterKey.AndersonDepth, problem.Key);
+        Assert.Equal((1.0, (double)InversionParameters.MaxAndersonDepth), (problem.Min, problem.Max));
     }
 
     /// <summary>Keeps a copy of every output of the wrapped predictor.</summary>

@@ -3,6 +3,7 @@ using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
 using ReNoise.Engine.Tests.Models;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Inversion;
 
@@ -18,17 +19,19 @@ public sealed class FamilyPipelineTests
     {
         // 4 trailing steps are 999, 749, 499, 249. Strength 0.2496: SDXL keeps t < round(249.6) = 250,
         // i.e. 249; SD keeps the last int(4 x 0.2496) = 0 steps, which is refused.
-        var options = new ReNoiseOptions { Strength = 0.2496, RenoiseSteps = 1, RegularizationSteps = 0 };
+        var options = new InversionParameters { Strength = 0.2496, RenoiseSteps = 1, RegularizationSteps = 0 };
         using (var sdxl = DiffusionModel.Load(FixturePaths.Model("tiny-sdxl-turbo"), Cpu))
         {
-            var result = new InversionPipeline(sdxl).Invert(new InversionRequest { Image = Photo(), Prompt = "a cup of coffee", Options = options });
-            Assert.Equal([249], result.Trace.InvertedTimesteps);
-            Assert.Equal(3, result.StartIndex);
+            var result = new InversionPipeline(sdxl).Invert(new InversionRequest { Prompt = "a cup of coffee", Parameters = options }, Photo());
+            Assert.Equal([249], result.Plan.InvertedTimesteps);
+            Assert.Equal(3, result.Inversion.StartIndex);
         }
         using var sd = DiffusionModel.Load(FixturePaths.Model("tiny-sd-turbo"), Cpu);
         var e = Assert.Throws<ReNoiseInputException>(() =>
-            new InversionPipeline(sd).Invert(new InversionRequest { Image = Photo(), Prompt = "a cup of coffee", Options = options }));
-        Assert.Contains("--strength", e.Message);
+            new InversionPipeline(sd).Invert(new InversionRequest { Prompt = "a cup of coffee", Parameters = options }, Photo()));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ParameterKey.Strength, problem.Key);
+        Assert.Contains("inverts none of the 4 timesteps", problem.Message);
     }
 
     [Fact]
@@ -49,21 +52,21 @@ public sealed class FamilyPipelineTests
         using var copy = new TempModelCopy("tiny-sd-fp16");
         File.Copy(Path.Combine(FixturePaths.Model("tiny-sd-turbo"), "scheduler", "scheduler_config.json"),
             copy.PathOf("scheduler", "scheduler_config.json"), overwrite: true);
-        var request = new InversionRequest { Image = Photo(), Prompt = "a cup of coffee" };
+        var request = new InversionRequest { Prompt = "a cup of coffee" };
 
         InversionResult Run(string folder)
         {
             using var model = DiffusionModel.Load(folder, Cpu);
-            return new InversionPipeline(model).Invert(request);
+            return new InversionPipeline(model).Invert(request, Photo());
         }
 
         var fp32 = Run(FixturePaths.Model("tiny-sd-turbo"));
         var fp16 = Run(copy.Root);
 
-        Assert.Equal(fp32.Trace.Nfe, fp16.Trace.Nfe);
+        Assert.Equal(fp32.Nfe, fp16.Nfe);
         Close.Assert(fp32.CleanLatent, fp16.CleanLatent, 1e-2, "z0 fp16 vs fp32");
-        for (var k = 1; k < fp32.Trace.Trajectory.Count; k++)
-            Close.Assert(fp32.Trace.Trajectory[k], fp16.Trace.Trajectory[k], 1e-2, $"trajectory[{k}] fp16 vs fp32");
+        for (var k = 1; k < fp32.Trajectory.Count; k++)
+            Close.Assert(fp32.Trajectory[k], fp16.Trajectory[k], 1e-2, $"trajectory[{k}] fp16 vs fp32");
         Close.Assert(fp32.Reconstruction.Pixels.Select(p => (float)p).ToArray(), fp16.Reconstruction.Pixels.Select(p => (float)p).ToArray(),
             1e-2, "reconstruction fp16 vs fp32");
         Assert.Equal(fp32.Psnr, fp16.Psnr, 0.5);
@@ -75,25 +78,25 @@ public sealed class FamilyPipelineTests
         using var model = DiffusionModel.Load(FixturePaths.Model("tiny-lcm"), Cpu);
         var pipeline = new InversionPipeline(model);
         // LCM latents grow with the fixture's small (Gaussian-prior) predictions: no regularization.
-        var options = new ReNoiseOptions { RenoiseSteps = 2, RegularizationSteps = 0 };
+        var options = new InversionParameters { RenoiseSteps = 2, RegularizationSteps = 0 };
 
-        var w3 = pipeline.Invert(new InversionRequest { Image = Photo(), Prompt = "a cup of coffee", Options = options, Scheduler = "lcm", LcmGuidanceScale = 3 });
-        var standard = pipeline.Invert(new InversionRequest { Image = Photo(), Prompt = "a cup of coffee", Options = options, Scheduler = "lcm" });
+        var w3 = pipeline.Invert(new InversionRequest { Prompt = "a cup of coffee", Parameters = options with { Scheduler = "lcm", LcmGuidanceScale = 3 } }, Photo());
+        var standard = pipeline.Invert(new InversionRequest { Prompt = "a cup of coffee", Parameters = options with { Scheduler = "lcm" } }, Photo());
 
-        Assert.Equal(3, w3.LcmGuidanceScale);
-        Assert.Equal(GuidanceScaleEmbedding.DefaultGuidanceScale, standard.LcmGuidanceScale);
-        Assert.True(SdxlModelTests.RelativeDifference(standard.Trace.Latent, w3.Trace.Latent) > 1e-3);
-        Assert.DoesNotContain(w3.Warnings, w => w.Contains("lcm-guidance"));
+        Assert.Equal(3, w3.Inversion.Parameters.LcmGuidanceScale);
+        Assert.Equal(GuidanceScaleEmbedding.DefaultGuidanceScale, standard.Inversion.Parameters.LcmGuidanceScale);
+        Assert.True(SdxlModelTests.RelativeDifference(standard.Inversion.Latent, w3.Inversion.Latent) > 1e-3);
+        Assert.DoesNotContain(w3.Warnings, w => w.Contains("LCM guidance"));
     }
 
     [Fact]
     public void LcmGuidanceOnAModelWithoutTimestepCondIsAWarning()
     {
         using var model = DiffusionModel.Load(FixturePaths.Model("tiny-sd-turbo"), Cpu);
-        var options = new ReNoiseOptions { RenoiseSteps = 1, RegularizationSteps = 0 };
-        var result = new InversionPipeline(model).Invert(new InversionRequest { Image = Photo(), Prompt = "a cup", Options = options, LcmGuidanceScale = 4 });
+        var options = new InversionParameters { RenoiseSteps = 1, RegularizationSteps = 0 };
+        var result = new InversionPipeline(model).Invert(new InversionRequest { Prompt = "a cup", Parameters = options with { LcmGuidanceScale = 4 } }, Photo());
 
-        Assert.Null(result.LcmGuidanceScale);
-        Assert.Contains(result.Warnings, w => w.StartsWith("--lcm-guidance has no effect"));
+        Assert.Null(result.Inversion.Parameters.LcmGuidanceScale);
+        Assert.Contains(result.Warnings, w => w.StartsWith("the LCM guidance scale has no effect"));
     }
 }

@@ -2,6 +2,7 @@ using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Inversion;
 
@@ -18,21 +19,21 @@ public sealed class PipelineFixtureTests
     {
         using var model = DiffusionModel.Load(Path.Combine(TestPaths.FixtureModels, fixture), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
         var pipeline = new InversionPipeline(model);
-        var options = new ReNoiseOptions { NoiseCorrection = NoiseCorrectionMode.Exact, RegularizationSteps = regularizationSteps };
-        var result = pipeline.Invert(new InversionRequest { Image = Photo(), Prompt = "a cup of coffee", Options = options });
+        var options = new InversionParameters { NoiseCorrection = NoiseCorrectionMode.Exact, RegularizationSteps = regularizationSteps };
+        var result = pipeline.Invert(new InversionRequest { Prompt = "a cup of coffee", Parameters = options }, Photo());
 
-        var scheduler = pipeline.CreateScheduler(null, options.InversionSteps);
-        var eps = new GuidedNoisePredictor(scheduler, model.UNet, result.Shape, model.EncodePrompt("a cup of coffee"), null, 1.0);
-        var e = new float[result.Shape.Length];
-        var landed = new float[result.Shape.Length];
+        var scheduler = result.Plan.Sampler;
+        var eps = new GuidedNoisePredictor(scheduler, model.UNet, result.Inversion.Shape, model.EncodePrompt("a cup of coffee"), null, 1.0);
+        var e = new float[result.Inversion.Shape.Length];
+        var landed = new float[result.Inversion.Shape.Length];
         int checkedSteps = 0;
-        var trajectory = result.Trace.Trajectory;
-        for (int k = 0; k < result.Trace.InvertedTimesteps.Count; k++)
+        var trajectory = result.Trajectory;
+        for (int k = 0; k < result.Plan.InvertedTimesteps.Count; k++)
         {
             int index = scheduler.Timesteps.Count - 1 - k;
             if (!scheduler.StepUsesNoise(index)) continue;
             eps.Predict(trajectory[k + 1], index, e);
-            scheduler.Step(trajectory[k + 1], e, result.Trace.NoiseMaps[index], index, landed);
+            scheduler.Step(trajectory[k + 1], e, result.Inversion.NoiseMaps[index - result.Inversion.StartIndex], index, landed);
             ReNoiseInverterTests.AssertClose(trajectory[k], landed, 1e-5);
             checkedSteps++;
         }
@@ -45,12 +46,12 @@ public sealed class PipelineFixtureTests
         using var model = DiffusionModel.Load(Path.Combine(TestPaths.FixtureModels, "tiny-sd-turbo"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
         var pipeline = new InversionPipeline(model);
         var photo = Photo();
-        var result = pipeline.Invert(new InversionRequest { Image = photo, Prompt = "a cup of coffee" });
+        var result = pipeline.Invert(new InversionRequest { Prompt = "a cup of coffee" }, photo);
 
         Assert.Equal(ImageMetrics.Psnr(photo, result.Reconstruction), result.Psnr);
         Assert.Equal(ImageMetrics.Ssim(photo, result.Reconstruction), result.Ssim);
-        Assert.Equal(40, result.Trace.Nfe);
-        Assert.Equal("euler-ancestral", result.Scheduler);
+        Assert.Equal(40, result.Nfe);
+        Assert.Equal("euler-ancestral", result.Inversion.Scheduler);
         Assert.DoesNotContain(result.Warnings, w => !w.Contains("CUDA"));
     }
 }

@@ -29,8 +29,8 @@ public sealed class ReNoiseInverterTests
         CleanLatent = Gaussian(1, 0.8f),
         ForwardNoise = Gaussian(2),
         StepNoise = scheduler.IsStochastic
-            ? Enumerable.Range(0, scheduler.Timesteps.Count - startIndex).Select(k => Gaussian(10 + k)).ToArray()
-            : [],
+            ? TestNoiseMaps.Of(Shape, scheduler.Timesteps.Count - startIndex, k => Gaussian(10 + k))
+            : NoiseMaps.None(Shape),
         Prompt = AnalyticDenoiser.Prompt(1f),
         Negative = AnalyticDenoiser.Prompt(-1f),
         StartIndex = startIndex,
@@ -41,7 +41,7 @@ public sealed class ReNoiseInverterTests
     {
         var scheduler = Scheduler("euler-ancestral");
         var unet = new AnalyticDenoiser(scheduler.AlphasCumprod);
-        var trace = new ReNoiseInverter(scheduler, unet, Shape, new ReNoiseOptions()).Invert(Inputs(scheduler));
+        var trace = new ReNoiseInverter(scheduler, unet, Shape, new InversionParameters()).Invert(Inputs(scheduler));
 
         Assert.Equal(40, trace.Nfe);
         Assert.Equal(40, unet.Calls.Count);
@@ -61,7 +61,7 @@ public sealed class ReNoiseInverterTests
     {
         var scheduler = Scheduler("ddim");
         var unet = new AnalyticDenoiser(scheduler.AlphasCumprod);
-        var trace = new ReNoiseInverter(scheduler, unet, Shape, new ReNoiseOptions { InversionGuidance = 2.0 }).Invert(Inputs(scheduler));
+        var trace = new ReNoiseInverter(scheduler, unet, Shape, new InversionParameters { InversionGuidance = 2.0 }).Invert(Inputs(scheduler));
 
         Assert.Equal(6 + 3 * 10, trace.Nfe);
         Assert.All(new[] { 0, 6, 16, 26 }, call => Assert.Equal(4, unet.Calls[call].Batch));
@@ -73,7 +73,7 @@ public sealed class ReNoiseInverterTests
     {
         var scheduler = Scheduler("euler-ancestral");
         var unet = new AnalyticDenoiser(scheduler.AlphasCumprod);
-        new ReNoiseInverter(scheduler, unet, Shape, new ReNoiseOptions { RegularizationSteps = 0 }).Invert(Inputs(scheduler));
+        new ReNoiseInverter(scheduler, unet, Shape, new InversionParameters { RegularizationSteps = 0 }).Invert(Inputs(scheduler));
         Assert.All(unet.Calls, c => Assert.Equal(1, c.Batch));
     }
 
@@ -84,7 +84,7 @@ public sealed class ReNoiseInverterTests
         // taken with the plain mean of the predictions of iterations 1 and 2 (window 1:3).
         var scheduler = Scheduler("ddim", steps: 1);
         var unet = new RecordingDenoiser(new AnalyticDenoiser(scheduler.AlphasCumprod));
-        var options = new ReNoiseOptions
+        var options = new InversionParameters
         {
             InversionSteps = 1, RenoiseSteps = 3, RegularizationSteps = 0,
             AverageFirstStep = new(1, 3), AverageOtherSteps = new(1, 3),
@@ -106,7 +106,7 @@ public sealed class ReNoiseInverterTests
         // With this denoiser the fixed-point map contracts at every step (factor ~0.3 at t=249,
         // ~0.96 at t=999), so every step's residuals shrink and the lowest step converges fully.
         var scheduler = Scheduler("euler-ancestral");
-        var options = new ReNoiseOptions { RenoiseSteps = 20, FirstStepRenoiseCap = 20, Averaging = false, RegularizationSteps = 0, NoiseCorrection = NoiseCorrectionMode.Off };
+        var options = new InversionParameters { RenoiseSteps = 20, FirstStepRenoiseCap = 20, Averaging = false, RegularizationSteps = 0, NoiseCorrection = NoiseCorrectionMode.Off };
         var trace = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod, nonlinearity: 0.02f), Shape, options).Invert(Inputs(scheduler));
         Assert.All(trace.Residuals, r => Assert.Equal(20, r.Length));
         foreach (var residuals in trace.Residuals)
@@ -124,7 +124,7 @@ public sealed class ReNoiseInverterTests
         var inputs = Inputs(scheduler);
         // Regularization off: with this stand-in denoiser LCM's latents grow large at high noise,
         // where the AC step (lambda 20) is unstable; correction does not depend on it.
-        var options = new ReNoiseOptions { NoiseCorrection = NoiseCorrectionMode.Exact, RegularizationSteps = 0 };
+        var options = new InversionParameters { NoiseCorrection = NoiseCorrectionMode.Exact, RegularizationSteps = 0 };
         var trace = new ReNoiseInverter(scheduler, unet, Shape, options).Invert(inputs);
 
         var eps = new GuidedNoisePredictor(scheduler, unet, Shape, inputs.Prompt, null, 1.0);
@@ -150,24 +150,24 @@ public sealed class ReNoiseInverterTests
         // runs (with other settings, leaving other values behind) must equal a run on fresh buffers.
         var scheduler = Scheduler("euler-ancestral");
         var shape = new LatentShape(4, 16, 24); // a length no other test uses: the first run gets fresh buffers
-        Func<InversionTrace> run = () => new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new ReNoiseOptions())
+        Func<InversionTrace> run = () => new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new InversionParameters())
             .Invert(new InversionInputs
             {
                 CleanLatent = GaussianOf(shape, 1), ForwardNoise = GaussianOf(shape, 2),
-                StepNoise = Enumerable.Range(0, 4).Select(k => GaussianOf(shape, 10 + k)).ToArray(),
+                StepNoise = TestNoiseMaps.Of(shape, 4, k => GaussianOf(shape, 10 + k)),
                 Prompt = AnalyticDenoiser.Prompt(1f),
             });
         var fresh = run();
-        new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new ReNoiseOptions { RenoiseSteps = 3, Averaging = false })
+        new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), shape, new InversionParameters { RenoiseSteps = 3, Averaging = false })
             .Invert(new InversionInputs
             {
                 CleanLatent = GaussianOf(shape, 5), ForwardNoise = GaussianOf(shape, 6),
-                StepNoise = Enumerable.Range(0, 4).Select(k => GaussianOf(shape, 20 + k)).ToArray(),
+                StepNoise = TestNoiseMaps.Of(shape, 4, k => GaussianOf(shape, 20 + k)),
                 Prompt = AnalyticDenoiser.Prompt(-1f),
             });
         var reused = run();
         Assert.Equal(fresh.Latent, reused.Latent);
-        Assert.Equal(fresh.NoiseMaps[0], reused.NoiseMaps[0]);
+        Assert.Equal(fresh.NoiseMaps[0].ToArray(), reused.NoiseMaps[0].ToArray());
     }
 
     private static float[] GaussianOf(LatentShape shape, int seed)
@@ -182,10 +182,12 @@ public sealed class ReNoiseInverterTests
     {
         // Regularization weights far too large for the prediction scale blow the noise up.
         var scheduler = Scheduler("euler-ancestral");
-        var inverter = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new ReNoiseOptions { LambdaAc = 1e6 });
+        var inverter = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new InversionParameters { LambdaAc = 1e6 });
         var e = Assert.Throws<InversionDivergedException>(() => inverter.Invert(Inputs(scheduler)));
-        Assert.Contains("timestep", e.Message);
-        Assert.Contains("--lambda-ac", e.Message);
+        Assert.Contains(e.Timestep, scheduler.Timesteps);
+        Assert.StartsWith($"the inversion diverged at timestep {e.Timestep} (non-finite latent)", e.Message);
+        Assert.Equal([ParameterKey.LambdaAc, ParameterKey.LambdaKl, ParameterKey.RenoiseSteps], e.Remedies);
+        Assert.EndsWith("lower <LambdaAc>, <LambdaKl> or <RenoiseSteps>", e.Describe(k => $"<{k}>"));
     }
 
     [Fact]
@@ -196,7 +198,7 @@ public sealed class ReNoiseInverterTests
         int start = InversionPipeline.StartIndexFor(scheduler.Timesteps, 0.5, sdxlRule: false);
         Assert.Equal(2, start);
         var inputs = Inputs(scheduler, start);
-        var inverter = new ReNoiseInverter(scheduler, unet, Shape, new ReNoiseOptions { Strength = 0.5 });
+        var inverter = new ReNoiseInverter(scheduler, unet, Shape, new InversionParameters { Strength = 0.5 });
         var trace = inverter.Invert(inputs);
         Assert.Equal([249, 499], trace.InvertedTimesteps);
 
@@ -221,7 +223,9 @@ public sealed class ReNoiseInverterTests
     public void A_strength_that_keeps_no_timestep_is_bad_input()
     {
         var e = Assert.Throws<ReNoiseInputException>(() => InversionPipeline.StartIndexFor([999, 749, 499, 249], 0.1, false));
-        Assert.Contains("--strength", e.Message);
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ParameterKey.Strength, problem.Key);
+        Assert.Equal("0.1 inverts none of the 4 timesteps; raise it or the step count", problem.Message);
     }
 
     [Fact]
@@ -230,7 +234,7 @@ public sealed class ReNoiseInverterTests
         var scheduler = Scheduler("euler-ancestral");
         var unet = new AnalyticDenoiser(scheduler.AlphasCumprod);
         using var cts = new CancellationTokenSource();
-        var inverter = new ReNoiseInverter(scheduler, unet, Shape, new ReNoiseOptions());
+        var inverter = new ReNoiseInverter(scheduler, unet, Shape, new InversionParameters());
         Assert.Throws<OperationCanceledException>(() => inverter.Invert(Inputs(scheduler), p => { if (p.Nfe == 3) cts.Cancel(); }, cts.Token));
         Assert.Equal(3, unet.Calls.Count);
     }
@@ -240,28 +244,21 @@ public sealed class ReNoiseInverterTests
     {
         var scheduler = Scheduler("euler-ancestral");
         var reports = new List<InversionProgress>();
-        new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new ReNoiseOptions()).Invert(Inputs(scheduler), reports.Add);
-        Assert.Equal(40, reports.Count);
-        Assert.Equal(Enumerable.Range(1, 40), reports.Select(r => r.Nfe));
-        Assert.Equal(new InversionProgress(1, 4, 0, 5, 1, 249), reports[0]);
-        Assert.Equal(new InversionProgress(4, 4, 10, 9, 40, 999), reports[^1]);
+        new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new InversionParameters()).Invert(Inputs(scheduler), reports.Add);
+        var calls = reports.Where(r => !r.StepCompleted).ToList();
+        Assert.Equal(40, calls.Count);
+        Assert.Equal(Enumerable.Range(1, 40), calls.Select(r => r.Nfe));
+        Assert.Equal(new InversionProgress(1, 4, 0, 5, 1, 249), calls[0]);
+        Assert.Equal(new InversionProgress(4, 4, 10, 9, 40, 999), calls[^1]);
     }
 
     [Fact]
-    public void Step_latent_hands_out_each_trajectory_entry_after_its_step()
+    public void Step_completion_hands_out_each_trajectory_entry_after_its_step()
     {
         var scheduler = Scheduler("euler-ancestral");
         var seen = new List<(int Step, float[] Latent, int Nfe)>();
-        int nfe = 0;
-        var inputs = Inputs(scheduler);
-        var withCallback = new InversionInputs
-        {
-            CleanLatent = inputs.CleanLatent, ForwardNoise = inputs.ForwardNoise, StepNoise = inputs.StepNoise,
-            Prompt = inputs.Prompt, Negative = inputs.Negative, StartIndex = inputs.StartIndex,
-            StepLatent = (step, latent) => seen.Add((step, latent.ToArray(), nfe)),
-        };
-        var trace = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new ReNoiseOptions())
-            .Invert(withCallback, p => nfe = p.Nfe);
+        var trace = new ReNoiseInverter(scheduler, new AnalyticDenoiser(scheduler.AlphasCumprod), Shape, new InversionParameters())
+            .Invert(Inputs(scheduler), p => { if (p.StepCompleted) seen.Add((p.Step, p.StepLatent.ToArray(), p.Nfe)); });
 
         Assert.Equal([1, 2, 3, 4], seen.Select(s => s.Step));
         for (int k = 0; k < 4; k++) Assert.Equal(trace.Trajectory[k + 1], seen[k].Latent);

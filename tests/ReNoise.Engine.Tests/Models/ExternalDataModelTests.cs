@@ -1,5 +1,6 @@
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Tensors;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 

@@ -1,4 +1,5 @@
 using ReNoise.Engine.Models;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 

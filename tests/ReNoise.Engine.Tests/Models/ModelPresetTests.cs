@@ -1,5 +1,6 @@
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 
@@ -56,28 +57,28 @@ public class ModelPresetTests
     [Fact]
     public void ThePresetsCarryThePapersSettings()
     {
-        var defaults = new ReNoise.Engine.Inversion.ReNoiseOptions();
+        var defaults = new ReNoise.Engine.Inversion.InversionParameters();
         foreach (var turbo in new[] { ModelPresets.SdxlTurbo, ModelPresets.SdTurbo })
         {
-            Assert.Equal(SchedulerFactory.EulerAncestral, turbo.Scheduler);
-            Assert.Equal(defaults, turbo.Options);   // spec §2: 4 steps, R = 9, correction on, ...
+            Assert.Equal(SchedulerNames.EulerAncestral, turbo.Scheduler);
+            Assert.Equal(defaults with { Scheduler = SchedulerNames.EulerAncestral }, turbo.Parameters);   // spec §2: 4 steps, R = 9, correction on, ...
             Assert.Equal(512, turbo.ImageSize);
         }
 
-        Assert.Equal(SchedulerFactory.Lcm, ModelPresets.Lcm.Scheduler);
-        Assert.Equal(defaults with { InversionSteps = 4, RenoiseSteps = 7 }, ModelPresets.Lcm.Options);
+        Assert.Equal(SchedulerNames.Lcm, ModelPresets.Lcm.Scheduler);
+        Assert.Equal(defaults with { Scheduler = SchedulerNames.Lcm, InversionSteps = 4, RenoiseSteps = 7 }, ModelPresets.Lcm.Parameters);
         Assert.Null(ModelPresets.Lcm.ImageSize);
 
         foreach (var ddim in new[] { ModelPresets.Sd, ModelPresets.Sdxl })
         {
-            Assert.Equal(SchedulerFactory.Ddim, ddim.Scheduler);
-            Assert.Equal(defaults with { InversionSteps = 50, RenoiseSteps = 1, NoiseCorrection = NoiseCorrectionMode.Off }, ddim.Options);
+            Assert.Equal(SchedulerNames.Ddim, ddim.Scheduler);
+            Assert.Equal(defaults with { Scheduler = SchedulerNames.Ddim, InversionSteps = 50, RenoiseSteps = 1, NoiseCorrection = NoiseCorrectionMode.Off }, ddim.Parameters);
         }
         Assert.Equal(512, ModelPresets.Sd.ImageSize);
         Assert.Equal(1024, ModelPresets.Sdxl.ImageSize);
 
         Assert.Null(ModelPresets.None.Scheduler);
-        Assert.Equal(defaults, ModelPresets.None.Options);
+        Assert.Equal(defaults, ModelPresets.None.Parameters);
         Assert.Equal(["auto", "sdxl-turbo", "sd-turbo", "lcm", "sd", "sdxl", "none"], ModelPresets.Names);
     }
 

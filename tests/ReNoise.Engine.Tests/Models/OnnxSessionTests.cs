@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ReNoise.Engine.Models;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime.Tensors;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Tensors;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 

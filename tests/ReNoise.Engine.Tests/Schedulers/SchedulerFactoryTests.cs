@@ -50,8 +50,8 @@ public class SchedulerFactoryTests
     {
         var ex = Assert.Throws<ReNoiseInputException>(() => SchedulerFactory.Create("dpm++", Sd15, 4));
         Assert.Contains("dpm++", ex.Message);
-        foreach (string name in SchedulerFactory.Names) Assert.Contains(name, ex.Message);
-        Assert.Equal(new[] { "ddim", "euler-ancestral", "lcm" }, SchedulerFactory.Names);
+        foreach (string name in SchedulerNames.All) Assert.Contains(name, ex.Message);
+        Assert.Equal(new[] { "ddim", "euler-ancestral", "lcm" }, SchedulerNames.All);
     }
 
     [Fact]

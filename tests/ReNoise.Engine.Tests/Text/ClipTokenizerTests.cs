@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ReNoise.Engine.Text;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Text;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ReNoise.Engine.Text;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Text;
 

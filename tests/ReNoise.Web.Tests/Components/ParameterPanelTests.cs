@@ -17,21 +17,27 @@ public sealed class ParameterPanelTests : StudioTestContext
     ];
 
     private int _changes;
+    private InversionParameters _current = InversionParameters.Default;
 
-    private IRenderedComponent<ParameterPanel> RenderPanel(ParameterSet parameters)
+    private IRenderedComponent<ParameterPanel> RenderPanel(InversionParameters parameters)
     {
+        _current = parameters;
         Render<MudPopoverProvider>();
         return Render<ParameterPanel>(p => p
             .Add(x => x.Parameters, parameters)
             .Add(x => x.Expanded, true)
             .Add(x => x.ModelScheduler, "euler-ancestral")
-            .Add(x => x.OnChange, () => _changes++));
+            .Add(x => x.ParametersChanged, (InversionParameters changed) =>
+            {
+                _current = changed;
+                _changes++;
+            }));
     }
 
     [Fact]
     public void Every_parameter_has_a_field_showing_its_value_and_an_explanation_of_raising_it()
     {
-        var panel = RenderPanel(ParameterSet.From(new ReNoiseOptions()));
+        var panel = RenderPanel(InversionParameters.Default);
 
         foreach (string id in NumericFields) panel.Find($"#{id}");
         panel.Find("[data-testid=param-averaging]");
@@ -54,27 +60,23 @@ public sealed class ParameterPanelTests : StudioTestContext
     [Fact]
     public void Adaptive_tolerance_and_acceleration_reach_the_engine_options_and_are_validated()
     {
-        var parameters = ParameterSet.From(new ReNoiseOptions());
-        var panel = RenderPanel(parameters);
+        var panel = RenderPanel(InversionParameters.Default);
         panel.Find("[data-testid=param-renoise-accel]");
 
         panel.Find("#param-renoise-tolerance").Change("0.2");
-        Assert.Equal(0.2, parameters.ToOptions().RenoiseTolerance);
-        parameters.RenoiseAcceleration = RenoiseAcceleration.Anderson;
-        Assert.Equal(RenoiseAcceleration.Anderson, parameters.ToOptions().RenoiseAcceleration);
+        Assert.Equal(InversionParameters.Default with { RenoiseTolerance = 0.2 }, _current);
 
         panel.Find("#param-renoise-tolerance").Change("-1");
-        Assert.Contains("Adaptive tolerance must be a finite number >= 0", panel.Find("[data-testid=param-error]").TextContent);
+        Assert.Contains("Adaptive tolerance must be a number from 0 to 1, got -1", panel.Find("[data-testid=param-error]").TextContent);
     }
 
     [Fact]
     public void An_out_of_range_value_shows_the_engines_message_until_it_is_fixed()
     {
-        var parameters = ParameterSet.From(new ReNoiseOptions());
-        var panel = RenderPanel(parameters);
+        var panel = RenderPanel(InversionParameters.Default);
 
         panel.Find("#param-steps").Change("0");
-        Assert.Equal(0, parameters.InversionSteps);
+        Assert.Equal(0, _current.InversionSteps);
         Assert.Equal("Inversion steps N must be at least 1, got 0", panel.Find("[data-testid=param-error]").TextContent.Trim());
         Assert.Equal(1, _changes);
 
@@ -82,24 +84,23 @@ public sealed class ParameterPanelTests : StudioTestContext
         Assert.Empty(panel.FindAll("[data-testid=param-error]"));
 
         panel.Find("#param-lambda-ac").Change("-2");
-        Assert.Equal("λ AC must be >= 0, got -2", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal("λ AC must be a number from 0 to 1000, got -2", panel.Find("[data-testid=param-error]").TextContent.Trim());
         panel.Find("#param-lambda-ac").Change("20");
 
         panel.Find("#param-average-rest-start").Change("10");
-        Assert.Equal("Averaging window for t ≥ 250 10:10: LO must be less than HI", panel.Find("[data-testid=param-error]").TextContent.Trim());
-        Assert.Equal(new AveragingWindow(10, 10), parameters.ToOptions().AverageOtherSteps);
+        Assert.Equal("Averaging window for t ≥ 250 must start before it ends, got 10:10", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal(new AveragingWindow(10, 10), _current.AverageOtherSteps);
     }
 
     [Fact]
     public void Switching_averaging_off_disables_the_window_fields()
     {
-        var parameters = ParameterSet.From(new ReNoiseOptions());
-        var panel = RenderPanel(parameters);
+        var panel = RenderPanel(InversionParameters.Default);
         Assert.False(panel.Find("#param-average-first-start").HasAttribute("disabled"));
 
         panel.Find("input[data-testid=param-averaging]").Change(false);
 
-        Assert.False(parameters.Averaging);
+        Assert.False(_current.Averaging);
         Assert.True(panel.Find("#param-average-first-start").HasAttribute("disabled"));
         Assert.True(panel.Find("#param-average-rest-end").HasAttribute("disabled"));
     }

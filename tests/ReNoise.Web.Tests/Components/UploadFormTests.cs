@@ -47,7 +47,8 @@ public sealed class UploadFormTests : StudioTestContext
         var submission = Assert.Single(_submitted);
         Assert.Equal("a photo of an astronaut", submission.Prompt);
         Assert.Equal("demo-sd-turbo", submission.Model);
-        Assert.Null(submission.Scheduler);
+        Assert.Null(submission.Parameters.Scheduler);
+        Assert.Equal((384, 384), (submission.Parameters.Width, submission.Parameters.Height));
         Assert.Equal(TestImages.Astronaut(), submission.Image);
         Assert.Equal(NoiseCorrectionMode.Exact, submission.Parameters.NoiseCorrection);
         Assert.Equal(4, submission.Parameters.InversionSteps);
@@ -117,14 +118,15 @@ public sealed class UploadFormTests : StudioTestContext
         form.Find("[data-testid=upload-preview]");
         form.Find("#prompt-input").Input("a cup of coffee");
         form.WaitForAssertion(() => Assert.Equal("a cup of coffee", form.Find("#prompt-input").GetAttribute("value")));
-        form.FindComponent<ParameterPanel>().Instance.Parameters.Strength = 0.1;
+        var panel = form.FindComponent<ParameterPanel>();
+        panel.InvokeAsync(() => panel.Instance.ParametersChanged.InvokeAsync(panel.Instance.Parameters with { Strength = 0.1 }));
 
         form.Find("#submit-inversion").Click();
 
         Assert.Empty(_submitted);
         form.WaitForAssertion(() => Assert.Equal("Strength 0.1 inverts none of the 4 timesteps; raise it or the step count", form.Find("[data-testid=form-error]").TextContent.Trim()));
         // A field-level problem opens the Advanced panel so the field can be fixed.
-        form.FindComponent<ParameterPanel>().Instance.Parameters.InversionSteps = 0;
+        panel.InvokeAsync(() => panel.Instance.ParametersChanged.InvokeAsync(panel.Instance.Parameters with { InversionSteps = 0 }));
         form.Find("#submit-inversion").Click();
         form.WaitForAssertion(() => Assert.Equal("Inversion steps N must be at least 1, got 0", form.Find("[data-testid=form-error]").TextContent.Trim()));
         Assert.True(form.FindComponent<ParameterPanel>().Instance.Expanded);

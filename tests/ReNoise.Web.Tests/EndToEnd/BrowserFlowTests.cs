@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using ReNoise.Engine.Tests;
 using ReNoise.Web.Tests.Integration;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Web.Tests.EndToEnd;
 

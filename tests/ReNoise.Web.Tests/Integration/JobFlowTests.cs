@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Engine.Imaging;
+using ReNoise.Engine.Inversion;
 using ReNoise.Web.Jobs;
 using ReNoise.Web.Services;
 using SixLabors.ImageSharp;
@@ -19,11 +20,10 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
     private JobProgressHub Hub => factory.Services.GetRequiredService<JobProgressHub>();
 
     private static InversionSubmission Submission(byte[]? image = null, string prompt = "a photo of an astronaut",
-        Action<ParameterSet>? change = null, string? scheduler = null)
+        Func<InversionParameters, InversionParameters>? change = null)
     {
-        var parameters = ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options);
-        change?.Invoke(parameters);
-        return new InversionSubmission(image ?? TestImages.Astronaut(), "astronaut.png", prompt, "demo-sd-turbo", scheduler, parameters);
+        var parameters = ConfiguredModelCatalog.DemoPreset.Parameters with { Width = 384, Height = 384 };
+        return new InversionSubmission(image ?? TestImages.Astronaut(), "astronaut.png", prompt, "demo-sd-turbo", change?.Invoke(parameters) ?? parameters);
     }
 
     [Fact]
@@ -95,10 +95,10 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
             (Submission(TestImages.TooWide()), "the limit is 8192"),
             (Submission(new byte[UploadOptions.DefaultMaxBytes + 1]), "uploads are limited to 20 MB"),
             (Submission(prompt: "   "), "source prompt is empty"),
-            (Submission(change: p => p.InversionSteps = 0), "Inversion steps N must be at least 1"),
-            (Submission(change: p => p.LambdaKl = -1), "λ KL must be >= 0"),
-            (Submission(change: p => p.Strength = 0.1), "inverts none of the 4 timesteps"),
-            (Submission(change: p => (p.AverageRestStart, p.AverageRestEnd) = (6, 6)), "LO must be less than HI"),
+            (Submission(change: p => p with { InversionSteps = 0 }), "Inversion steps N must be at least 1"),
+            (Submission(change: p => p with { LambdaKl = -1 }), "λ KL must be a number from 0 to 100"),
+            (Submission(change: p => p with { Strength = 0.1 }), "inverts none of the 4 timesteps"),
+            (Submission(change: p => p with { AverageOtherSteps = new AveragingWindow(6, 6) }), "must start before it ends"),
         ];
         int waitingBefore = Queue.WaitingCount;
         foreach (var (submission, message) in cases)
@@ -119,7 +119,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         Guid existing = await factory.WithStoreAsync(s => s.AddInversionAsync(owner, TestServices.Inversion("an earlier inversion")));
 
         // The demo's closed-form UNet makes the LCM sampler's inversion blow up: the engine stops with a message.
-        var submitted = await Queue.SubmitInversionAsync(owner, Submission(scheduler: "lcm"));
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => p with { Scheduler = "lcm" }));
         var job = await Waiting.ForJobAsync(factory, owner, submitted.JobId!.Value, Timeout, JobStatus.Done, JobStatus.Failed);
 
         Assert.Equal(JobStatus.Failed, job.Status);
@@ -137,7 +137,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         var (_, owner) = await factory.NewBrowserAsync();
         // A long job (200 steps), cancelled from the progress callback itself right after its third
         // model call: the test thread's timing on a loaded machine cannot let the job finish first.
-        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => (p.InversionSteps, p.RenoiseSteps) = (200, 9)));
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => p with { InversionSteps = 200, RenoiseSteps = 9 }));
         Guid jobId = submitted.JobId!.Value;
         Task<bool>? cancel = null;
         int atCancel = 0;

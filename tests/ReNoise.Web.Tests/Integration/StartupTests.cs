@@ -39,7 +39,7 @@ public sealed class StartupTests
             await ReNoiseDatabase.MigrateAsync(db);
             var store = new GalleryStore(db, TimeProvider.System);
             owner = await store.GetOrCreateSessionAsync(null);
-            string request = JobJson.Write(new InvertJobRequest("demo-sd-turbo", "a cup of coffee", null, "coffee.png", ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options)));
+            string request = JobJson.Write(new InvertJobRequest("demo-sd-turbo", "a cup of coffee", "coffee.png", ConfiguredModelCatalog.DemoPreset.Parameters));
             killed = await store.EnqueueInvertJobAsync(owner, request, TestImages.Coffee());
             Assert.True(await store.MarkJobRunningAsync(owner, killed));
             Assert.True(await store.UpdateJobProgressAsync(owner, killed, 0.5, "step 2/4"));
@@ -96,11 +96,10 @@ public sealed class QueueLimitTests
         var (_, owner) = await factory.NewBrowserAsync();
         var queue = factory.Services.GetRequiredService<JobQueue>();
         var hub = factory.Services.GetRequiredService<JobProgressHub>();
-        var parameters = ParameterSet.From(ConfiguredModelCatalog.DemoPreset.Options);
         // Long enough (500 steps x 21 calls) to be still running on a fast, idle machine when the
         // next submissions arrive; the test cancels it at the end.
-        (parameters.InversionSteps, parameters.RenoiseSteps) = (500, 20);
-        InversionSubmission Long() => new(TestImages.Coffee(), "coffee.png", "a cup of coffee", "demo-sd-turbo", null, parameters);
+        var parameters = ConfiguredModelCatalog.DemoPreset.Parameters with { InversionSteps = 500, RenoiseSteps = 20 };
+        InversionSubmission Long() => new(TestImages.Coffee(), "coffee.png", "a cup of coffee", "demo-sd-turbo", parameters);
 
         Guid running = (await queue.SubmitInversionAsync(owner, Long())).JobId!.Value;
         await Waiting.UntilAsync(() => hub.Get(running) is { Phase: not JobPhase.Queued }, TimeSpan.FromSeconds(30), "the first job to start");

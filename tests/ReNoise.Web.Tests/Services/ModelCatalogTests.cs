@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using ReNoise.Engine;
-using ReNoise.Engine.Hosting;
+using ReNoise.Hosting;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
 using ReNoise.Web.Services;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Web.Tests.Services;
 
@@ -24,9 +25,9 @@ public sealed class ModelCatalogTests
         Assert.True(demo.IsDemo);
         Assert.Equal("demo-sd-turbo (demo)", demo.DisplayName);
         Assert.Equal(384, demo.ImageSize);
-        Assert.Equal(SchedulerFactory.EulerAncestral, demo.Scheduler);
+        Assert.Equal(SchedulerNames.EulerAncestral, demo.Scheduler);
         Assert.Same(ConfiguredModelCatalog.DemoPreset, demo.Preset);
-        Assert.Equal(NoiseCorrectionMode.Exact, demo.Preset.Options.NoiseCorrection);
+        Assert.Equal(NoiseCorrectionMode.Exact, demo.Preset.Parameters.NoiseCorrection);
         Assert.Equal(1, demo.Concurrency);
         Assert.Empty(Errors(logger));
     }
@@ -54,14 +55,14 @@ public sealed class ModelCatalogTests
         Assert.Equal("sd15", catalog.Default.Name);
         var sd15 = catalog.Find("sd15")!;
         Assert.Equal(ModelFamily.Sd1, sd15.Family);
-        Assert.Equal(SchedulerFactory.Ddim, sd15.Scheduler);
+        Assert.Equal(SchedulerNames.Ddim, sd15.Scheduler);
         Assert.Equal(Path.Combine(fixtures, "tiny-sd15-ddim"), sd15.Path);
         Assert.Equal(2, sd15.Concurrency);
-        Assert.Equal(50, sd15.Preset.Options.InversionSteps);
-        Assert.Equal(1, sd15.Preset.Options.RenoiseSteps);
+        Assert.Equal(50, sd15.Preset.Parameters.InversionSteps);
+        Assert.Equal(1, sd15.Preset.Parameters.RenoiseSteps);
         var turbo = catalog.Find("turbo")!;
         Assert.Equal(128, turbo.ImageSize);
-        Assert.Equal(4, turbo.Preset.Options.InversionSteps);
+        Assert.Equal(4, turbo.Preset.Parameters.InversionSteps);
         Assert.Equal(3, turbo.Concurrency);   // no Concurrency of its own: ReNoise:Jobs:ConcurrencyPerModel
         Assert.Null(catalog.Find("missing"));
         Assert.Equal(["Model settings: ReNoise:Models:2 (\"missing\"): model folder not found: /no/such/model; entry skipped"], Errors(logger));

@@ -30,24 +30,35 @@ public sealed class SmallPartsTests
         }
     }
 
-    [Theory]
-    [InlineData("--steps must be at least 1, got 0", "Inversion steps N must be at least 1, got 0")]
-    [InlineData("--renoise-steps must be 0 or more, got -1", "Renoise steps R must be 0 or more, got -1")]
-    [InlineData("the inversion diverged at timestep 999 (non-finite latent); lower --lambda-ac/--lambda-kl or --renoise-steps",
-        "the inversion diverged at timestep 999 (non-finite latent); lower λ AC/λ KL or Renoise steps R")]
-    [InlineData("image is 9000x8 pixels", "image is 9000x8 pixels")]
-    public void Engine_messages_name_the_form_fields(string engine, string page) => Assert.Equal(page, ParameterSet.Describe(engine));
+    [Fact]
+    public void Engine_problems_name_the_form_fields()
+    {
+        var e = new ReNoise.Engine.ReNoiseInputException([
+            new ParameterProblem(ParameterKey.InversionSteps, "must be at least 1, got 0"),
+            new ParameterProblem(ParameterKey.LambdaAc, "must be a number from 0 to 1000, got -2"),
+        ]);
+        Assert.Equal("Inversion steps N must be at least 1, got 0; λ AC must be a number from 0 to 1000, got -2", ParameterLabels.Describe(e));
+        Assert.Equal("image is 9000x8 pixels", ParameterLabels.Describe(new ReNoise.Engine.ReNoiseInputException("image is 9000x8 pixels")));
+    }
 
     [Fact]
-    public void Parameter_sets_round_trip_every_option()
+    public void Every_parameter_has_a_label()
     {
-        var options = new ReNoiseOptions
+        foreach (var key in Enum.GetValues<ParameterKey>()) Assert.False(string.IsNullOrWhiteSpace(ParameterLabels.Label(key)));
+    }
+
+    [Fact]
+    public void Job_requests_keep_every_parameter()
+    {
+        var parameters = new InversionParameters
         {
             InversionSteps = 6, RenoiseSteps = 3, FirstStepRenoiseCap = 2, Strength = 0.75, Averaging = false,
             AverageFirstStep = new AveragingWindow(1, 3), AverageOtherSteps = new AveragingWindow(2, 4), InversionGuidance = 1.5,
             LambdaAc = 10, LambdaKl = 0.1, RegularizationSteps = 2, AcRolls = 3,
-            NoiseCorrection = ReNoise.Engine.Schedulers.NoiseCorrectionMode.Off, Seed = 42,
+            NoiseCorrection = ReNoise.Engine.Schedulers.NoiseCorrectionMode.Off, Seed = 42, RenoiseTolerance = 0.1,
+            RenoiseAcceleration = RenoiseAcceleration.Anderson, AndersonDepth = 3, Scheduler = "ddim", Width = 256, Height = 320,
         };
-        Assert.Equal(options, ParameterSet.From(options).ToOptions());
+        var request = new ReNoise.Web.Jobs.InvertJobRequest("demo", "a cup", "cup.png", parameters);
+        Assert.Equal(request, ReNoise.Web.Jobs.JobJson.Read<ReNoise.Web.Jobs.InvertJobRequest>(ReNoise.Web.Jobs.JobJson.Write(request)));
     }
 }

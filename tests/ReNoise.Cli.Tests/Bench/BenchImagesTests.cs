@@ -1,7 +1,8 @@
-using ReNoise.Engine.Benchmarking;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.Cli.Bench;
+using ReNoise.Engine;
+using ReNoise.TestSupport;
 
-namespace ReNoise.Engine.Tests.Benchmarking;
+namespace ReNoise.Cli.Tests.Bench;
 
 public sealed class BenchImagesTests : IDisposable
 {

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using ReNoise.Engine;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>
 /// results.csv (one row per image x configuration) and images.csv (one row per image: its VAE

@@ -1,10 +1,10 @@
-namespace ReNoise.Engine.Tests;
+namespace ReNoise.TestSupport;
 
 /// <summary>
 /// Test data read in place from the repository (no copy to the output folder): the root is found
 /// by walking up from the test assembly's folder to the one holding ReNoise.sln.
 /// </summary>
-internal static class TestPaths
+public static class TestPaths
 {
     private static readonly Lazy<string> Root = new(FindRepoRoot);
 
@@ -17,6 +17,9 @@ internal static class TestPaths
     public static string Fixtures => Path.Combine(RepoRoot, "tests", "fixtures");
 
     public static string FixtureModels => Path.Combine(Fixtures, "models");
+
+    /// <summary>src/ReNoise.Web, the studio's content root.</summary>
+    public static string WebProject => Path.Combine(RepoRoot, "src", "ReNoise.Web");
 
     private static string FindRepoRoot()
     {

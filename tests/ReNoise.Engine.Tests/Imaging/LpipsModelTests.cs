@@ -1,8 +1,8 @@
-using ReNoise.Engine.Benchmarking;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Models;
+using ReNoise.TestSupport;
 
-namespace ReNoise.Engine.Tests.Benchmarking;
+namespace ReNoise.Engine.Tests.Imaging;
 
 /// <summary>
 /// LPIPS through ONNX, tested with tests/fixtures/lpips/msd_standin.onnx: the interface of an LPIPS
@@ -52,9 +52,9 @@ public sealed class LpipsModelTests
     }
 
     [Fact]
-    public void A_missing_model_is_bad_input_naming_the_option()
+    public void A_missing_model_is_bad_input_naming_the_file()
     {
         var e = Assert.Throws<ReNoiseInputException>(() => LpipsModel.Open("/no/such/lpips.onnx", Cpu));
-        Assert.Contains("--lpips", e.Message);
+        Assert.Contains("LPIPS model not found: /no/such/lpips.onnx", e.Message);
     }
 }

@@ -1,7 +1,7 @@
-namespace ReNoise.Engine.Tests.IO;
+namespace ReNoise.TestSupport;
 
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("renoise-test-").FullName;
 

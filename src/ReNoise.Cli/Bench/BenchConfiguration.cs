@@ -1,8 +1,9 @@
 using System.Globalization;
+using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Schedulers;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>
 /// One benchmarked way of inverting: a name (for --configs), the row name the paper's tables use,
@@ -10,9 +11,9 @@ namespace ReNoise.Engine.Benchmarking;
 /// </summary>
 public sealed class BenchConfiguration
 {
-    private readonly Func<ReNoiseOptions, ReNoiseOptions> _apply;
+    private readonly Func<InversionParameters, InversionParameters> _apply;
 
-    public BenchConfiguration(string name, string label, IReadOnlyList<string> series, Func<ReNoiseOptions, ReNoiseOptions> apply)
+    public BenchConfiguration(string name, string label, IReadOnlyList<string> series, Func<InversionParameters, InversionParameters> apply)
     {
         Name = name;
         Label = label;
@@ -29,8 +30,8 @@ public sealed class BenchConfiguration
     /// <summary>The plot series (methods) this configuration is a point of.</summary>
     public IReadOnlyList<string> Series { get; }
 
-    /// <summary>The options of this configuration given the bench's base options (steps, seed, weights).</summary>
-    public ReNoiseOptions OptionsFrom(ReNoiseOptions baseOptions) => _apply(baseOptions);
+    /// <summary>The parameters of this configuration given the bench's base parameters (steps, seed, weights).</summary>
+    public InversionParameters ParametersFrom(InversionParameters baseParameters) => _apply(baseParameters);
 
     public override string ToString() => Name;
 }
@@ -61,7 +62,7 @@ public static class BenchConfigurations
     public static readonly string[] Groups = ["ablation", "baselines", "adaptive", "anderson", "all"];
 
     /// <summary>Plain inversion: R = 0, no averaging, regularization or correction (spec §1's DDIM-inversion guess).</summary>
-    public static ReNoiseOptions Plain(ReNoiseOptions b) => b with
+    public static InversionParameters Plain(InversionParameters b) => b with
     {
         RenoiseSteps = 0,
         Averaging = false,
@@ -148,14 +149,14 @@ public static class BenchConfigurations
     }
 
     /// <summary>The full method at the base options, fixed-iteration and unaccelerated unless a row says otherwise.</summary>
-    private static ReNoiseOptions Full(ReNoiseOptions b) => b with
+    private static InversionParameters Full(InversionParameters b) => b with
     {
         RenoiseTolerance = 0,
         RenoiseAcceleration = RenoiseAcceleration.None,
     };
 
     /// <summary>The full method with noise correction on (the reference's procedure unless the base asks for the exact one).</summary>
-    private static ReNoiseOptions WithCorrection(ReNoiseOptions b) =>
+    private static InversionParameters WithCorrection(InversionParameters b) =>
         Full(b) with { NoiseCorrection = b.NoiseCorrection == NoiseCorrectionMode.Off ? NoiseCorrectionMode.Reference : b.NoiseCorrection };
 
     private static string Format(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);

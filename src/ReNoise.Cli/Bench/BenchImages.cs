@@ -1,6 +1,7 @@
 using System.Text.Json;
+using ReNoise.Engine;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>
 /// Finds the bench's images in a folder and their prompts: a fixed prompt for all, or a captions

@@ -1,7 +1,7 @@
-namespace ReNoise.Engine.Tests.Models;
+namespace ReNoise.TestSupport;
 
 /// <summary>Finds the committed fixtures by walking up from the test binaries to the folder holding ReNoise.sln.</summary>
-internal static class FixturePaths
+public static class FixturePaths
 {
     public static string RepoRoot => TestPaths.RepoRoot;
 
@@ -17,7 +17,7 @@ internal static class FixturePaths
 }
 
 /// <summary>A throwaway copy of a fixture model (without its reference data) that a test may damage.</summary>
-internal sealed class TempModelCopy : IDisposable
+public sealed class TempModelCopy : IDisposable
 {
     public TempModelCopy(string fixture)
     {

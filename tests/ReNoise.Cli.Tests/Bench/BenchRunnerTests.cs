@@ -1,11 +1,11 @@
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
-namespace ReNoise.Engine.Tests.Benchmarking;
+namespace ReNoise.Cli.Tests.Bench;
 
 /// <summary>A small bench (one image, two configurations and a diverging one) on the tiny-sd-turbo fixture.</summary>
 public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench>
@@ -17,10 +17,10 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
         public SmallBench()
         {
             Model = DiffusionModel.Load(Path.Combine(TestPaths.FixtureModels, "tiny-sd-turbo"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
-            Lpips = LpipsModel.Open(LpipsModelTests.StandInPath, new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
+            Lpips = LpipsModel.Open(Path.Combine(TestPaths.Fixtures, "lpips", "msd_standin.onnx"), new ModelLoadOptions { ExecutionProvider = ExecutionProvider.Cpu });
             Pipeline = new InversionPipeline(Model);
             var configurations = BenchConfigurations.Select("plain,renoise-1", stochastic: true).Append(Diverging).ToList();
-            Report = new BenchRunner(Pipeline, Lpips).Run([Image], configurations, new BenchSettings { Width = 64, Height = 64 }, Progress.Add);
+            Report = new BenchRunner(Pipeline, Lpips).Run([Image], configurations, new BenchSettings { BaseParameters = InversionParameters.Default with { Width = 64, Height = 64 } }, Progress.Add);
             Temp = new TempDirectory();
             BenchCsv.WriteResults(Temp.File(BenchCsv.ResultsFile), Report);
             BenchCsv.WriteImages(Temp.File(BenchCsv.ImagesFile), Report);
@@ -31,7 +31,7 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
 
         /// <summary>Regularization weights far beyond any prediction scale: the inversion blows up.</summary>
         public static BenchConfiguration Diverging { get; } =
-            new("overweight", "AC weight 1e6", ["test"], b => b with { LambdaAc = 1e6 });
+            new("overweight", "AC weight at its limit", ["test"], b => b with { LambdaAc = InversionParameters.MaxLambdaAc });
 
         public DiffusionModel Model { get; }
         public LpipsModel Lpips { get; }
@@ -73,12 +73,10 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
     public void Metrics_are_those_of_the_decoded_reconstruction_against_the_input_and_its_vae_round_trip()
     {
         var input = Input();
-        var options = BenchConfigurations.All(true).Single(c => c.Name == "renoise-1").OptionsFrom(new ReNoiseOptions());
-        var again = _bench.Pipeline.Invert(new InversionRequest { Image = input, Prompt = Prompt, Options = options });
-
-        var pixels = new float[3 * 64 * 64];
-        ImageTensor.ToNchw(input, pixels);
-        var vae = ImageTensor.FromNchw(_bench.Model.DecodeLatent(_bench.Model.EncodeImage(pixels, 64, 64), _bench.Model.LatentShapeFor(64, 64)), 64, 64);
+        var parameters = BenchConfigurations.All(true).Single(c => c.Name == "renoise-1")
+            .ParametersFrom(InversionParameters.Default with { Width = 64, Height = 64 });
+        var again = _bench.Pipeline.Invert(new InversionRequest { Prompt = Prompt, Parameters = parameters }, input);
+        var vae = _bench.Pipeline.RoundTrip(input);
 
         var row = Row("renoise-1");
         Assert.Equal(ImageMetrics.Psnr(input, again.Reconstruction), row.Psnr);
@@ -175,15 +173,5 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
         Assert.Contains("1/1 diverged", md);
         Assert.Contains("LPIPS", md);
         Assert.Contains(Row("renoise-1").Psnr.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), md);
-    }
-
-    [Fact]
-    public void Nominal_nfe_counts_every_iteration_and_the_correction_call()
-    {
-        var runner = new BenchRunner(_bench.Pipeline);
-        Assert.Equal(40, runner.NominalNfe(new ReNoiseOptions(), null));
-        Assert.Equal(36, runner.NominalNfe(new ReNoiseOptions { NoiseCorrection = NoiseCorrectionMode.Off }, null));
-        Assert.Equal(40, runner.NominalNfe(new ReNoiseOptions { RenoiseTolerance = 0.1 }, null));
-        Assert.Equal(36, runner.NominalNfe(new ReNoiseOptions(), "ddim"));
     }
 }

@@ -1,13 +1,14 @@
-using ReNoise.Engine.Benchmarking;
+using ReNoise.Cli.Bench;
+using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Schedulers;
 
-namespace ReNoise.Engine.Tests.Benchmarking;
+namespace ReNoise.Cli.Tests.Bench;
 
 public sealed class BenchConfigurationTests
 {
-    private static ReNoiseOptions For(string name, bool stochastic = true) =>
-        BenchConfigurations.All(stochastic).Single(c => c.Name == name).OptionsFrom(new ReNoiseOptions());
+    private static InversionParameters For(string name, bool stochastic = true) =>
+        BenchConfigurations.All(stochastic).Single(c => c.Name == name).ParametersFrom(new InversionParameters());
 
     [Fact]
     public void The_default_list_is_the_papers_table_2_ablation_in_order()
@@ -28,7 +29,7 @@ public sealed class BenchConfigurationTests
         Assert.Equal(plain with { RenoiseSteps = 4 }, For("renoise-4"));
         Assert.Equal(plain with { RenoiseSteps = 9 }, For("renoise-9"));
         Assert.Equal(For("renoise-9") with { Averaging = true }, For("averaging"));
-        var defaults = new ReNoiseOptions();
+        var defaults = new InversionParameters();
         Assert.Equal(For("averaging") with { RegularizationSteps = defaults.RegularizationSteps }, For("edit-losses"));
         Assert.Equal(defaults, For("noise-correction"));
     }
@@ -36,14 +37,14 @@ public sealed class BenchConfigurationTests
     [Fact]
     public void Comparison_rows_vary_only_what_their_name_says()
     {
-        var defaults = new ReNoiseOptions();
+        var defaults = new InversionParameters();
         Assert.Equal(For("plain") with { InversionSteps = 16 }, For("plain-x4"));
         Assert.Equal(defaults with { RenoiseTolerance = 0.1 }, For("adaptive-0.1"));
         Assert.Equal(For("renoise-4") with { RenoiseAcceleration = RenoiseAcceleration.Anderson }, For("anderson-4"));
         Assert.Equal(defaults with { RenoiseAcceleration = RenoiseAcceleration.Anderson, RenoiseTolerance = 0.02 }, For("anderson-adaptive-0.02"));
         // Rows follow the bench's base options.
-        var base8 = new ReNoiseOptions { InversionSteps = 8, Seed = 3 };
-        var fromBase = BenchConfigurations.All(true).Single(c => c.Name == "plain-x2").OptionsFrom(base8);
+        var base8 = new InversionParameters { InversionSteps = 8, Seed = 3 };
+        var fromBase = BenchConfigurations.All(true).Single(c => c.Name == "plain-x2").ParametersFrom(base8);
         Assert.Equal((16, 3), (fromBase.InversionSteps, fromBase.Seed));
     }
 
@@ -53,7 +54,7 @@ public sealed class BenchConfigurationTests
         var chosen = BenchConfigurations.Select("adaptive-0.1, plain ,baselines", stochastic: true).Select(c => c.Name);
         Assert.Equal(["plain", "plain-x2", "plain-x4", "plain-x10", "adaptive-0.1"], chosen);
         Assert.Equal(BenchConfigurations.All(true).Count, BenchConfigurations.Select("all,ablation", true).Count);
-        Assert.All(BenchConfigurations.Select("anderson", true), c => Assert.Equal(RenoiseAcceleration.Anderson, c.OptionsFrom(new()).RenoiseAcceleration));
+        Assert.All(BenchConfigurations.Select("anderson", true), c => Assert.Equal(RenoiseAcceleration.Anderson, c.ParametersFrom(new()).RenoiseAcceleration));
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class BenchConfigurationTests
         {
             var all = BenchConfigurations.All(stochastic);
             Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());
-            foreach (var c in all) c.OptionsFrom(new ReNoiseOptions()).Validate();
+            foreach (var c in all) c.ParametersFrom(new InversionParameters()).Validate();
         }
     }
 }

@@ -1,6 +1,7 @@
+using ReNoise.Engine;
 using ReNoise.Engine.Models;
 
-namespace ReNoise.Engine.Hosting;
+namespace ReNoise.Hosting;
 
 /// <summary>A usable entry of the model registry: its folder was validated at start-up.</summary>
 public sealed class RegisteredModel

@@ -1,15 +1,27 @@
 using Microsoft.Extensions.Configuration;
-using ReNoise.Engine.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ReNoise.Engine;
+using ReNoise.Hosting;
 using ReNoise.Engine.Models;
-using ReNoise.Engine.Tests.IO;
+using ReNoise.TestSupport;
 
-namespace ReNoise.Engine.Tests.Hosting;
+namespace ReNoise.Web.Tests.Hosting;
 
 public sealed class ReNoiseSettingsTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
+
+    /// <summary>The settings as a host sees them: bound and validated by the Options pattern.</summary>
+    private static ReNoiseSettings Bind(IConfiguration configuration)
+    {
+        var services = new ServiceCollection();
+        services.AddReNoiseModelSettings(configuration);
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<IOptions<ReNoiseSettings>>().Value;
+    }
 
     private IConfiguration Json(string json)
     {
@@ -38,7 +50,7 @@ public sealed class ReNoiseSettingsTests : IDisposable
             }
             """);
 
-        var settings = ReNoiseSettings.FromConfiguration(configuration);
+        var settings = Bind(configuration);
 
         Assert.Equal("CUDA", settings.ExecutionProvider);
         Assert.Equal(1, settings.CudaDeviceId);
@@ -54,7 +66,7 @@ public sealed class ReNoiseSettingsTests : IDisposable
     [Fact]
     public void AnAbsentSectionGivesAutoOnDeviceZeroAndNoModels()
     {
-        var settings = ReNoiseSettings.FromConfiguration(Json("{}"));
+        var settings = Bind(Json("{}"));
 
         Assert.Equal(ModelLoadOptions.Default, settings.ToLoadOptions());
         Assert.Empty(settings.Models);
@@ -68,7 +80,7 @@ public sealed class ReNoiseSettingsTests : IDisposable
         for (var i = 0; i < 12; i++) values[$"ReNoise:Models:{i}:Name"] = $"m{i}";
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
-        var settings = ReNoiseSettings.FromConfiguration(configuration);
+        var settings = Bind(configuration);
 
         Assert.Equal(Enumerable.Range(0, 12).Select(i => $"m{i}"), settings.Models.Select(m => m.Name));
     }
@@ -85,12 +97,13 @@ public sealed class ReNoiseSettingsTests : IDisposable
     [Fact]
     public void NumbersThatDoNotParseOrAreNegativeNameTheKey()
     {
-        var e = Assert.Throws<ReNoiseInputException>(() =>
-            ReNoiseSettings.FromConfiguration(Json("""{ "ReNoise": { "CudaDeviceId": "first" } }""")));
-        Assert.Equal("ReNoise:CudaDeviceId must be an integer, got 'first'", e.Message);
-        e = Assert.Throws<ReNoiseInputException>(() =>
-            ReNoiseSettings.FromConfiguration(Json("""{ "ReNoise": { "Models": [ { "Name": "a", "Path": "a", "Concurrency": "two" } ] } }""")));
-        Assert.Equal("ReNoise:Models:0:Concurrency must be an integer, got 'two'", e.Message);
+        var e = Assert.Throws<InvalidOperationException>(() => Bind(Json("""{ "ReNoise": { "CudaDeviceId": "first" } }""")));
+        Assert.Contains("'ReNoise:CudaDeviceId'", e.Message);
+        var entry = Assert.Throws<OptionsValidationException>(() =>
+            Bind(Json("""{ "ReNoise": { "Models": [ { "Name": "a", "Path": "a", "Concurrency": "two" } ] } }""")));
+        Assert.Equal("ReNoise:Models:0:Concurrency must be an integer, got 'two'", Assert.Single(entry.Failures));
+        var invalid = Assert.Throws<OptionsValidationException>(() => Bind(Json("""{ "ReNoise": { "ExecutionProvider": "gpu" } }""")));
+        Assert.Equal("ReNoise:ExecutionProvider must be auto, cuda or cpu, got 'gpu'", Assert.Single(invalid.Failures));
 
         Assert.Contains("ReNoise:CudaDeviceId",
             Assert.Throws<ReNoiseInputException>(new ReNoiseSettings { CudaDeviceId = -1 }.ToLoadOptions).Message);

@@ -1,6 +1,7 @@
+using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>An image of the bench and the source prompt it is inverted with.</summary>
 public sealed record BenchImage(string Name, string Path, string Prompt);
@@ -8,19 +9,14 @@ public sealed record BenchImage(string Name, string Path, string Prompt);
 /// <summary>How every configuration of a bench is run.</summary>
 public sealed record BenchSettings
 {
-    /// <summary>The options the configurations start from (steps, seed, weights, windows).</summary>
-    public ReNoiseOptions BaseOptions { get; init; } = new();
+    /// <summary>
+    /// The parameters the configurations start from (sampler, steps, seed, weights, windows, working
+    /// size; a null sampler or size takes the model's own).
+    /// </summary>
+    public InversionParameters BaseParameters { get; init; } = InversionParameters.Default;
 
-    /// <summary>"ddim", "euler-ancestral", "lcm", or null for the model's own.</summary>
-    public string? Scheduler { get; init; }
-
-    /// <summary>The preset the base options came from, for the report (informational).</summary>
+    /// <summary>The preset the base parameters came from, for the report (informational).</summary>
     public string? Preset { get; init; }
-
-    /// <summary>Working size; 0 takes the model's default.</summary>
-    public int Width { get; init; }
-
-    public int Height { get; init; }
 }
 
 /// <summary>Where the bench is, reported after every model call of the inversions.</summary>
@@ -132,7 +128,7 @@ public sealed class BenchReport
     public required bool Stochastic { get; init; }
     public required int Width { get; init; }
     public required int Height { get; init; }
-    public required ReNoiseOptions BaseOptions { get; init; }
+    public required InversionParameters BaseParameters { get; init; }
     public string? Preset { get; init; }
     public required IReadOnlyList<BenchConfiguration> Configurations { get; init; }
     public required IReadOnlyList<BenchImageReference> Images { get; init; }

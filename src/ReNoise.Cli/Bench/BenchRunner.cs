@@ -1,10 +1,10 @@
 using System.Diagnostics;
+using ReNoise.Engine;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
-using ReNoise.Engine.Models;
-using ReNoise.Engine.Schedulers;
+using ReNoise.Formats;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>
 /// Runs every configuration on every image with one loaded model and measures the
@@ -22,17 +22,14 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
     {
         if (images.Count == 0) throw new ReNoiseInputException("the bench has no images");
         if (configurations.Count == 0) throw new ReNoiseInputException("the bench has no configurations");
-        settings.BaseOptions.Validate();
         var clock = Stopwatch.StartNew();
         var model = pipeline.Model;
-        int width = settings.Width > 0 ? settings.Width : model.DefaultImageSize;
-        int height = settings.Height > 0 ? settings.Height : model.DefaultImageSize;
-        ImageLoader.ValidateSize(width, height);
-        IScheduler baseScheduler = pipeline.CreateScheduler(settings.Scheduler, settings.BaseOptions.InversionSteps);
 
-        // Options are derived and checked before any model call, so a bad base fails fast.
-        var options = configurations.Select(c => c.OptionsFrom(settings.BaseOptions)).ToArray();
-        foreach (var o in options) o.Validate();
+        // Every configuration is planned before any model call, so a bad base fails fast.
+        InversionPlan basePlan = pipeline.Plan(new InversionRequest { Prompt = images[0].Prompt, Parameters = settings.BaseParameters });
+        var parameters = configurations.Select(c => c.ParametersFrom(basePlan.Parameters)).ToArray();
+        foreach (var p in parameters) pipeline.Plan(new InversionRequest { Prompt = images[0].Prompt, Parameters = p });
+        int width = basePlan.Width, height = basePlan.Height;
 
         var rows = new List<BenchRow>(images.Count * configurations.Count);
         var references = new List<BenchImageReference>(images.Count);
@@ -41,7 +38,7 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
         {
             cancellation.ThrowIfCancellationRequested();
             RgbImage input = ImageLoader.Load(image.Path, width, height);
-            RgbImage vae = RoundTrip(input);
+            RgbImage vae = pipeline.RoundTrip(input);
             references.Add(new BenchImageReference
             {
                 Name = image.Name,
@@ -56,12 +53,12 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
             {
                 run++;
                 var configuration = configurations[c];
-                int nominal = NominalNfe(options[c], settings.Scheduler);
+                InversionPlan plan = pipeline.Plan(new InversionRequest { Prompt = image.Prompt, Parameters = parameters[c] });
                 int current = run;
                 Action<InversionProgress>? report = progress is null ? null
-                    : p => progress(new BenchProgress(current, runs, image.Name, configuration.Name, p.Nfe, nominal));
-                progress?.Invoke(new BenchProgress(run, runs, image.Name, configuration.Name, 0, nominal));
-                rows.Add(Measure(image, input, vae, configuration, options[c], settings.Scheduler, baseScheduler.Name, nominal, report, cancellation));
+                    : p => progress(new BenchProgress(current, runs, image.Name, configuration.Name, p.Nfe, plan.ModelCalls));
+                progress?.Invoke(new BenchProgress(run, runs, image.Name, configuration.Name, 0, plan.ModelCalls));
+                rows.Add(Measure(image, input, vae, configuration, plan, report, cancellation));
             }
         }
 
@@ -70,11 +67,11 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
             ModelPath = model.Folder,
             Family = model.Family.ToString(),
             ExecutionProvider = model.ExecutionProvider,
-            Scheduler = baseScheduler.Name,
-            Stochastic = baseScheduler.IsStochastic,
+            Scheduler = basePlan.Scheduler,
+            Stochastic = basePlan.IsStochastic,
             Width = width,
             Height = height,
-            BaseOptions = settings.BaseOptions,
+            BaseParameters = basePlan.Parameters,
             Preset = settings.Preset,
             Configurations = configurations,
             Images = references,
@@ -84,22 +81,23 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
         };
     }
 
-    private BenchRow Measure(BenchImage image, RgbImage input, RgbImage vae, BenchConfiguration configuration, ReNoiseOptions options,
-        string? scheduler, string schedulerName, int nominal, Action<InversionProgress>? progress, CancellationToken cancellation)
+    private BenchRow Measure(BenchImage image, RgbImage input, RgbImage vae, BenchConfiguration configuration, InversionPlan plan,
+        Action<InversionProgress>? progress, CancellationToken cancellation)
     {
         var model = pipeline.Model;
+        var parameters = plan.Parameters;
         var row = new BenchRow
         {
             Image = image.Name,
             Configuration = configuration.Name,
             Label = configuration.Label,
-            Scheduler = schedulerName,
-            Steps = options.InversionSteps,
-            RenoiseSteps = options.RenoiseSteps,
-            Tolerance = options.RenoiseTolerance,
-            Accel = RenoiseAccelerationNames.ToCli(options.RenoiseAcceleration),
+            Scheduler = plan.Scheduler,
+            Steps = parameters.InversionSteps,
+            RenoiseSteps = parameters.RenoiseSteps,
+            Tolerance = parameters.RenoiseTolerance,
+            Accel = ParameterWords.Of(parameters.RenoiseAcceleration),
             Status = StatusOk,
-            NominalNfe = nominal,
+            NominalNfe = plan.ModelCalls,
         };
 
         TimeSpan ortBefore = model.OrtTime;
@@ -107,12 +105,11 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
         InversionResult result;
         try
         {
-            result = pipeline.Invert(new InversionRequest { Image = input, Prompt = image.Prompt, Options = options, Scheduler = scheduler },
-                progress, cancellation);
+            result = pipeline.Invert(plan, input, progress, cancellation);
         }
         catch (InversionDivergedException e)
         {
-            return row with { Status = StatusDiverged, Error = e.Message };
+            return row with { Status = StatusDiverged, Error = e.Describe(CliParameters.Flag) };
         }
         double wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         double ort = (model.OrtTime - ortBefore).TotalMilliseconds;
@@ -120,8 +117,8 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
         var reconstruction = result.Reconstruction;
         return row with
         {
-            Nfe = result.Trace.Nfe,
-            NfeSaved = result.Trace.NfeSaved,
+            Nfe = result.Nfe,
+            NfeSaved = result.NfeSaved,
             Psnr = ImageMetrics.Psnr(input, reconstruction),
             Ssim = ImageMetrics.Ssim(input, reconstruction),
             Mse = ImageMetrics.MeanSquaredError(input, reconstruction),
@@ -135,31 +132,5 @@ public sealed class BenchRunner(InversionPipeline pipeline, LpipsModel? lpips = 
             OrtMs = ort,
             EngineMs = wall - ort,
         };
-    }
-
-    /// <summary>The input encoded and decoded by the model's VAE.</summary>
-    private RgbImage RoundTrip(RgbImage input)
-    {
-        var model = pipeline.Model;
-        var pixels = new float[3 * input.Width * input.Height];
-        ImageTensor.ToNchw(input, pixels);
-        float[] latent = model.EncodeImage(pixels, input.Width, input.Height);
-        float[] decoded = model.DecodeLatent(latent, model.LatentShapeFor(input.Width, input.Height));
-        return ImageTensor.FromNchw(decoded, input.Width, input.Height);
-    }
-
-    /// <summary>
-    /// Model calls of an inversion that runs every iteration (spec §5): R_t + 1 per inverted step,
-    /// plus the correction call of stochastic schedulers.
-    /// </summary>
-    public int NominalNfe(ReNoiseOptions options, string? scheduler)
-    {
-        IScheduler s = pipeline.CreateScheduler(scheduler, options.InversionSteps);
-        int start = InversionPipeline.StartIndexFor(s.Timesteps, options.Strength, pipeline.Model.Family == ModelFamily.Sdxl);
-        bool correction = options.NoiseCorrection != NoiseCorrectionMode.Off && s.IsStochastic;
-        int nfe = 0;
-        for (int index = start; index < s.Timesteps.Count; index++)
-            nfe += options.RenoiseStepsFor(s.Timesteps[index]) + 1 + (correction ? 1 : 0);
-        return nfe;
     }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
+using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Cli.Bench;
 
 /// <summary>results.md: what ran, and a table of means per configuration with the paper's row names.</summary>
 public static class BenchMarkdown
@@ -11,14 +12,14 @@ public static class BenchMarkdown
 
     public static string Render(BenchReport report)
     {
-        var o = report.BaseOptions;
+        var o = report.BaseParameters;
         var md = new StringBuilder();
         md.AppendLine("# ReNoise bench");
         md.AppendLine();
         md.AppendLine($"- model: `{report.ModelPath}` ({report.Family}, {report.ExecutionProvider})");
-        md.AppendLine($"- scheduler: {report.Scheduler}{(report.Preset is null ? "" : $" (preset {report.Preset})")}, {o.InversionSteps} steps; base R = {o.RenoiseSteps} (cap {o.FirstStepRenoiseCap} below t = {ReNoiseOptions.FirstStepMaxTimestep}), seed {o.Seed}");
+        md.AppendLine($"- scheduler: {report.Scheduler}{(report.Preset is null ? "" : $" (preset {report.Preset})")}, {o.InversionSteps} steps; base R = {o.RenoiseSteps} (cap {o.FirstStepRenoiseCap} below t = {InversionParameters.FirstStepMaxTimestep}), seed {o.Seed}");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"- regularized rows: lambda_ac {o.LambdaAc}, lambda_kl {o.LambdaKl}, {o.RegularizationSteps} steps of {o.AcRolls} AC rolls; averaging windows {o.AverageFirstStep} (t < {ReNoiseOptions.FirstStepMaxTimestep}) and {o.AverageOtherSteps}; Anderson depth {o.AndersonDepth}"));
+            $"- regularized rows: lambda_ac {o.LambdaAc}, lambda_kl {o.LambdaKl}, {o.RegularizationSteps} steps of {o.AcRolls} AC rolls; averaging windows {o.AverageFirstStep} (t < {InversionParameters.FirstStepMaxTimestep}) and {o.AverageOtherSteps}; Anderson depth {o.AndersonDepth}"));
         md.AppendLine($"- images: {report.Images.Count} at {report.Width}x{report.Height} ({string.Join(", ", report.Images.Select(i => i.Name))})");
         md.AppendLine($"- runs: {report.Rows.Count} in {report.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s");
         if (report.HasLpips) md.AppendLine($"- LPIPS model: `{report.LpipsModel}`");

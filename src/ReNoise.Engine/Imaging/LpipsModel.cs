@@ -1,7 +1,6 @@
-using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Models;
 
-namespace ReNoise.Engine.Benchmarking;
+namespace ReNoise.Engine.Imaging;
 
 /// <summary>
 /// A user-supplied LPIPS network (Zhang et al. 2018) exported to ONNX: two inputs, each a
@@ -36,7 +35,7 @@ public sealed class LpipsModel : IDisposable
     /// <summary>Opens an LPIPS ONNX file; a missing or invalid file is a one-line <see cref="ReNoiseInputException"/>.</summary>
     public static LpipsModel Open(string path, ModelLoadOptions? options = null)
     {
-        if (!File.Exists(path)) throw new ReNoiseInputException($"--lpips model not found: {path}");
+        if (!File.Exists(path)) throw new ReNoiseInputException($"LPIPS model not found: {path}");
         var session = OnnxSession.Open(path, options);
         try
         {

@@ -1,10 +1,10 @@
-using ReNoise.Engine.Hosting;
+using ReNoise.Engine;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
-using ReNoise.Engine.Tests.IO;
-using ReNoise.Engine.Tests.Models;
+using ReNoise.Hosting;
+using ReNoise.TestSupport;
 
-namespace ReNoise.Engine.Tests.Hosting;
+namespace ReNoise.Web.Tests.Hosting;
 
 public sealed class ModelRegistryTests : IDisposable
 {
@@ -56,7 +56,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(["good"], registry.Models.Select(m => m.Name));
         Assert.Equal(5, registry.Problems.Count);
         Assert.All(registry.Problems, p => Assert.EndsWith("; entry skipped", p));
-        Assert.All(registry.Problems, ModelFolderTests.AssertOneLine);
+        Assert.All(registry.Problems, AssertOneLine);
         Assert.StartsWith("ReNoise:Models:1 (\"missing\"): model folder not found: ", registry.Problems[0]);
         Assert.Contains(Path.Combine(TestPaths.FixtureModels, "no-such-model"), registry.Problems[0]);
         Assert.StartsWith("ReNoise:Models:2 (\"broken\"): model folder is missing ", registry.Problems[1]);
@@ -99,7 +99,7 @@ public sealed class ModelRegistryTests : IDisposable
     private static readonly ModelPreset DemoPreset = ModelPresets.SdTurbo with
     {
         Name = "demo",
-        Options = ModelPresets.SdTurbo.Options with { NoiseCorrection = NoiseCorrectionMode.Exact },
+        Parameters = ModelPresets.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
     };
 
     [Fact]
@@ -295,8 +295,15 @@ public sealed class ModelRegistryTests : IDisposable
         var e = Assert.Throws<ReNoiseInputException>(() => registry.Acquire());
         Assert.StartsWith("CUDA execution provider is not available (", e.Message);
         Assert.Contains("CUDA 13 and cuDNN 9", e.Message);
-        ModelFolderTests.AssertOneLine(e.Message);
+        AssertOneLine(e.Message);
         Assert.False(registry.IsLoaded("turbo"));
+    }
+
+    private static void AssertOneLine(string message)
+    {
+        Assert.False(string.IsNullOrWhiteSpace(message));
+        Assert.DoesNotContain('\n', message);
+        Assert.DoesNotContain('\r', message);
     }
 }
 
