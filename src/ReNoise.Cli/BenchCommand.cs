@@ -21,7 +21,7 @@ internal static class BenchCommand
         var promptFile = CliApp.Optional<string>("--prompt-file", "JSON object of image file name -> caption (default: captions.json in --images)");
         var prompt = CliApp.Optional<string>("--prompt", "one prompt for every image (overrides captions)");
         var lpips = CliApp.Optional<string>("--lpips", "LPIPS ONNX model (two [1,3,H,W] inputs in [-1,1], one distance output)");
-        var preset = CliApp.Optional<string>("--preset", $"{string.Join(" | ", ModelPresets.Names)}: the paper's settings the rows start from (default auto: from the model folder)");
+        var preset = CliApp.Optional<string>("--preset", $"{string.Join(" | ", ModelPreset.Names)}: the paper's settings the rows start from (default auto: from the model folder)");
         var parameters = new InversionOptions();
         var providers = new ProviderOptions();
 
@@ -39,7 +39,7 @@ internal static class BenchCommand
 
             // One model load for the whole bench; opening the folder creates no session yet.
             using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!, loadOptions);
-            ModelPreset chosen = ModelPresets.Resolve(p.GetValue(preset), diffusionModel.Layout);
+            ModelPreset chosen = ModelPreset.Resolve(p.GetValue(preset), diffusionModel.Layout);
             var baseParameters = parameters.Apply(p, chosen.ParametersFor(diffusionModel.Layout));
             var pipeline = new InversionPipeline(diffusionModel);
             // The plan checks the base before anything is loaded; the rows depend on the sampler kind.

@@ -58,7 +58,7 @@ internal static class DenoiseCommands
             string inputPath = Path.Combine(stored.Folder, InversionFolder.InputFile);
             if (File.Exists(inputPath))
             {
-                var input = ImageFiles.LoadRgb(inputPath);
+                var input = RgbImage.Read(inputPath);
                 psnr = ImageMetrics.Psnr(input, result.Image);
                 ssim = ImageMetrics.Ssim(input, result.Image);
             }
@@ -70,7 +70,7 @@ internal static class DenoiseCommands
 
         using var staged = new StagedFolder(outDir);
         string imageFile = reconstruct ? InversionFolder.ReconstructionFile : InversionFolder.EditedFile;
-        ImageFiles.SavePng(result.Image, Path.Combine(staged.WorkingPath, imageFile));
+        result.Image.SavePng(Path.Combine(staged.WorkingPath, imageFile));
         var manifest = new DenoiseManifest
         {
             Command = commandName,

@@ -19,7 +19,7 @@ internal static class InvertCommand
         var prompt = CliApp.Required<string>("--prompt", "source prompt describing the image");
         var outDir = CliApp.Required<string>("--out", "output folder");
         var preset = CliApp.Optional<string>("--preset",
-            $"{string.Join(" | ", ModelPresets.Names)}: the paper's settings the other options override (default auto: from the model folder)");
+            $"{string.Join(" | ", ModelPreset.Names)}: the paper's settings the other options override (default auto: from the model folder)");
         var noiseIn = CliApp.Optional<string>("--noise-in", "folder with forward_noise.npy and step_noise.npy replacing the seeded draws");
         var parameters = new InversionOptions();
         var providers = new ProviderOptions();
@@ -36,15 +36,17 @@ internal static class InvertCommand
             var clock = Stopwatch.StartNew();
             // The preset depends on the model folder; opening it creates no ONNX session yet.
             using var diffusionModel = DiffusionModel.Load(p.GetValue(model)!, providers.LoadOptions(p));
-            ModelPreset chosen = ModelPresets.Resolve(p.GetValue(preset), diffusionModel.Layout);
+            ModelPreset chosen = ModelPreset.Resolve(p.GetValue(preset), diffusionModel.Layout);
             var options = parameters.Apply(p, chosen.ParametersFor(diffusionModel.Layout));
             string? noiseFolder = p.GetValue(noiseIn);
             var pipeline = new InversionPipeline(diffusionModel);
+            var (forwardNoise, stepNoise) = noiseFolder is null ? (null, null) : ReadNoise(noiseFolder);
             InversionPlan plan = pipeline.Plan(new InversionRequest
             {
                 Prompt = p.GetValue(prompt)!,
                 Parameters = options,
-                Noise = noiseFolder is null ? null : ReadNoise(noiseFolder),
+                ForwardNoise = forwardNoise,
+                StepNoise = stepNoise,
             });
 
             string imagePath = p.GetValue(image)!;
@@ -67,12 +69,12 @@ internal static class InvertCommand
     }
 
     /// <summary>Reads --noise-in before any work starts; shapes are checked against the run by the plan.</summary>
-    private static NoiseOverride ReadNoise(string folder)
+    private static (NpyArray Forward, NpyArray? Steps) ReadNoise(string folder)
     {
         if (!Directory.Exists(folder)) throw new ReNoiseInputException($"--noise-in folder not found: {folder}");
         string forward = Path.Combine(folder, "forward_noise.npy");
         if (!File.Exists(forward)) throw new ReNoiseInputException($"--noise-in: {forward} is missing");
         string steps = Path.Combine(folder, "step_noise.npy");
-        return new NoiseOverride(Npy.Read(forward), File.Exists(steps) ? Npy.Read(steps) : null);
+        return (NpyArray.Read(forward), File.Exists(steps) ? NpyArray.Read(steps) : null);
     }
 }

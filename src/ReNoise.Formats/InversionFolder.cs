@@ -132,23 +132,23 @@ public static class InversionFolder
         var inversion = result.Inversion;
         int[] latentShape = inversion.Shape.ToNchw();
         var files = new List<string>();
-        Npy.Write(Path.Combine(folder, LatentFile), inversion.Latent, latentShape);
+        NpyArray.Write(Path.Combine(folder, LatentFile), inversion.Latent, latentShape);
         files.Add(LatentFile);
-        Npy.Write(Path.Combine(folder, CleanLatentFile), result.CleanLatent, latentShape);
+        NpyArray.Write(Path.Combine(folder, CleanLatentFile), result.CleanLatent, latentShape);
         files.Add(CleanLatentFile);
         if (inversion.NoiseMaps.Count > 0)
         {
-            Npy.Write(Path.Combine(folder, NoiseFile), inversion.NoiseMaps.Data, inversion.NoiseMaps.ArrayShape);
+            NpyArray.Write(Path.Combine(folder, NoiseFile), inversion.NoiseMaps.Data, inversion.NoiseMaps.ArrayShape);
             files.Add(NoiseFile);
         }
         var trajectory = result.Trajectory;
         var all = new float[trajectory.Count * inversion.Shape.Length];
         for (int k = 0; k < trajectory.Count; k++) trajectory[k].CopyTo(all, k * inversion.Shape.Length);
-        Npy.Write(Path.Combine(folder, TrajectoryFile), all, [trajectory.Count, .. latentShape]);
+        NpyArray.Write(Path.Combine(folder, TrajectoryFile), all, [trajectory.Count, .. latentShape]);
         files.Add(TrajectoryFile);
-        ImageFiles.SavePng(result.Input, Path.Combine(folder, InputFile));
+        result.Input.SavePng(Path.Combine(folder, InputFile));
         files.Add(InputFile);
-        ImageFiles.SavePng(result.Reconstruction, Path.Combine(folder, ReconstructionFile));
+        result.Reconstruction.SavePng(Path.Combine(folder, ReconstructionFile));
         files.Add(ReconstructionFile);
         files.Add(ManifestFile);
         return files.ToArray();
@@ -257,7 +257,7 @@ public static class InversionFolder
     private static float[] ReadExact(string path, int[] shape)
     {
         if (!File.Exists(path)) throw new ReNoiseInputException($"{path} is missing");
-        var array = Npy.Read(path);
+        var array = NpyArray.Read(path);
         if (!array.Shape.SequenceEqual(shape))
             throw new ReNoiseInputException($"{path} has shape [{string.Join(",", array.Shape)}], expected [{string.Join(",", shape)}]");
         return array.Data;

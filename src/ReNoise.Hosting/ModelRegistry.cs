@@ -109,14 +109,14 @@ public sealed class ModelRegistry : IDisposable
                 continue;
             }
             if (registry.TryOpen(key, "entry skipped", entry.Path, roots) is { } layout)
-                registry.Add(new RegisteredModel(name, layout, ModelPresets.For(layout.Variant), entry.Concurrency, isFallback: false));
+                registry.Add(new RegisteredModel(name, layout, ModelPreset.For(layout.Variant), entry.Concurrency, isFallback: false));
         }
 
         if (registry._models.Count == 0 && fallback is not null)
         {
             var name = fallback.Name.Trim();
             if (registry.TryOpen($"fallback model \"{name}\"", "not offered", fallback.Path, roots) is { } layout)
-                registry.Add(new RegisteredModel(name, layout, fallback.Preset ?? ModelPresets.For(layout.Variant), concurrency: null, isFallback: true));
+                registry.Add(new RegisteredModel(name, layout, fallback.Preset ?? ModelPreset.For(layout.Variant), concurrency: null, isFallback: true));
         }
 
         var wanted = settings.DefaultModel?.Trim();

@@ -122,8 +122,8 @@ public sealed class BadInputTests : IDisposable
     public void A_noise_in_array_of_the_wrong_shape()
     {
         string noise = Directory.CreateDirectory(_temp.File("noise")).FullName;
-        Npy.Write(Path.Combine(noise, "forward_noise.npy"), new float[4 * 16 * 16], [1, 4, 16, 16]);
-        Npy.Write(Path.Combine(noise, "step_noise.npy"), new float[3 * 4 * 16 * 16], [3, 1, 4, 16, 16]);
+        NpyArray.Write(Path.Combine(noise, "forward_noise.npy"), new float[4 * 16 * 16], [1, 4, 16, 16]);
+        NpyArray.Write(Path.Combine(noise, "step_noise.npy"), new float[3 * 4 * 16 * 16], [3, 1, 4, 16, 16]);
         AssertRejected(InvertFixture("--noise-in", noise), "step_noise.npy", "[3,1,4,16,16]", "[4,1,4,16,16]");
     }
 

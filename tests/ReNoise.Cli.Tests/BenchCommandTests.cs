@@ -52,7 +52,7 @@ public sealed class BenchCommandTests : IDisposable
         string md = File.ReadAllText(Path.Combine(dir, "results.md"));
         Assert.Contains("`plain`", md);
         Assert.Contains("+ 1 ReNoise step", md);
-        var png = ImageFiles.LoadRgb(Path.Combine(dir, "psnr_vs_nfe.png"));
+        var png = RgbImage.Read(Path.Combine(dir, "psnr_vs_nfe.png"));
         Assert.Equal(BenchPlot.Width, png.Width);
 
         Assert.Contains("plain", result.Stdout);

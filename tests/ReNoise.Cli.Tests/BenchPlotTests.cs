@@ -23,7 +23,7 @@ public sealed class BenchPlotTests : IDisposable
         var report = new BenchRunner(new InversionPipeline(model)).Run([image], configurations, new BenchSettings { BaseParameters = InversionParameters.Default with { Width = 64, Height = 64 } }, _ => { });
 
         BenchPlot.Write(_temp.File(BenchPlot.PlotFile), report);
-        var png = ImageFiles.LoadRgb(_temp.File(BenchPlot.PlotFile));
+        var png = RgbImage.Read(_temp.File(BenchPlot.PlotFile));
         Assert.Equal((BenchPlot.Width, BenchPlot.Height), (png.Width, png.Height));
         var series = BenchPlot.Series(report);
         // The diverged configuration is left out; plain belongs to both the ablation and the baseline series.

@@ -50,13 +50,13 @@ public sealed class ModelFamilyCliTests : IDisposable
 
         var reconstructed = CliRunner.Run("reconstruct", "--inversion", _temp.File("inv"), "--out", _temp.File("recon"), "--execution-provider", "cpu");
         Assert.True(reconstructed.ExitCode == 0, reconstructed.Stderr);
-        var fromInvert = ImageFiles.LoadRgb(Path.Combine(_temp.File("inv"), "reconstruction.png"));
-        var fromReconstruct = ImageFiles.LoadRgb(Path.Combine(_temp.File("recon"), "reconstruction.png"));
+        var fromInvert = RgbImage.Read(Path.Combine(_temp.File("inv"), "reconstruction.png"));
+        var fromReconstruct = RgbImage.Read(Path.Combine(_temp.File("recon"), "reconstruction.png"));
         Assert.Equal(fromInvert.Pixels, fromReconstruct.Pixels);
 
         var edited = CliRunner.Run("edit", "--inversion", _temp.File("inv"), "--prompt", "a painting of a cat", "--out", _temp.File("edit"), "--guidance", "3");
         Assert.True(edited.ExitCode == 0, edited.Stderr);
-        Assert.NotEqual(fromInvert.Pixels, ImageFiles.LoadRgb(Path.Combine(_temp.File("edit"), "edited.png")).Pixels);
+        Assert.NotEqual(fromInvert.Pixels, RgbImage.Read(Path.Combine(_temp.File("edit"), "edited.png")).Pixels);
         Assert.Equal(variant, Manifest("edit").GetProperty("model").GetProperty("variant").GetString());
     }
 
@@ -106,13 +106,13 @@ public sealed class ModelFamilyCliTests : IDisposable
         Assert.Equal(0, Invert("tiny-lcm", "w3", ["--lcm-guidance", "3", .. quick]).ExitCode);
         Assert.Equal(0, Invert("tiny-lcm", "default", quick).ExitCode);
         Assert.Equal(3, Manifest("w3").GetProperty("lcmGuidanceScale").GetDouble());
-        Assert.NotEqual(Npy.Read(Path.Combine(_temp.File("default"), "latent.npy")).Data, Npy.Read(Path.Combine(_temp.File("w3"), "latent.npy")).Data);
+        Assert.NotEqual(NpyArray.Read(Path.Combine(_temp.File("default"), "latent.npy")).Data, NpyArray.Read(Path.Combine(_temp.File("w3"), "latent.npy")).Data);
 
         // Reconstruction retraces the inversion's own denoising only with the same embedding.
         var reconstructed = CliRunner.Run("reconstruct", "--inversion", _temp.File("w3"), "--out", _temp.File("recon"));
         Assert.True(reconstructed.ExitCode == 0, reconstructed.Stderr);
-        Assert.Equal(ImageFiles.LoadRgb(Path.Combine(_temp.File("w3"), "reconstruction.png")).Pixels,
-            ImageFiles.LoadRgb(Path.Combine(_temp.File("recon"), "reconstruction.png")).Pixels);
+        Assert.Equal(RgbImage.Read(Path.Combine(_temp.File("w3"), "reconstruction.png")).Pixels,
+            RgbImage.Read(Path.Combine(_temp.File("recon"), "reconstruction.png")).Pixels);
 
         var ignored = Invert("tiny-sd-turbo", "ignored", ["--lcm-guidance", "3", .. quick]);
         Assert.Equal(0, ignored.ExitCode);

@@ -9,7 +9,7 @@ namespace ReNoise.Engine.IO;
 /// NumPy .npy files (writes format 1.0; reads 1.0, 2.0 and 3.0), so that latents, noise maps and tables can be
 /// compared with Python. Writing produces the same bytes as numpy.save (numpy 1.24).
 /// </summary>
-public static class Npy
+internal static class Npy
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private const int Align = 64;

@@ -1,6 +1,9 @@
 namespace ReNoise.Engine.IO;
 
-/// <summary>A float32 array read from a .npy file: flat data in C order and its shape.</summary>
+/// <summary>
+/// A float32 array as NumPy's .npy files hold it: flat data in C order and its shape. Writing gives
+/// the bytes numpy.save writes, so latents and noise maps can be compared with Python.
+/// </summary>
 public sealed class NpyArray
 {
     public float[] Data { get; }
@@ -21,4 +24,16 @@ public sealed class NpyArray
         Data = data;
         Shape = shape;
     }
+
+    /// <summary>
+    /// Reads a little-endian float32 file (float64 and float16 files are converted); anything else is
+    /// a <see cref="ReNoiseInputException"/> naming the file.
+    /// </summary>
+    public static NpyArray Read(string path) => Npy.Read(path);
+
+    /// <summary>Writes float32 data ('&lt;f4', C order) with the given shape.</summary>
+    public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Npy.Write(path, data, shape);
+
+    /// <summary>The .npy header of a float32 array of <paramref name="shape"/>: prepend it to the little-endian data.</summary>
+    public static byte[] Float32Header(ReadOnlySpan<int> shape) => Npy.Float32Header(shape);
 }

@@ -5,7 +5,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace ReNoise.Engine.Imaging;
 
 /// <summary>Exact-size image file I/O (results, test data, metrics): no resampling.</summary>
-public static class ImageFiles
+internal static class ImageFiles
 {
     private static readonly PngEncoder RgbPng = new()
     {

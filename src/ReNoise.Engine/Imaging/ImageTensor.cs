@@ -4,7 +4,7 @@ namespace ReNoise.Engine.Imaging;
 /// Conversion between 8-bit RGB pixels and the VAE's tensors: NCHW RGB, batch 1, values
 /// x / 127.5 - 1 in [-1, 1] (spec §7).
 /// </summary>
-public static class ImageTensor
+internal static class ImageTensor
 {
     /// <summary>Writes <paramref name="image"/> as a [1, 3, H, W] tensor into <paramref name="destination"/>.</summary>
     public static void ToNchw(RgbImage image, Span<float> destination)

@@ -37,6 +37,16 @@ public sealed class RgbImage
         return (Pixels[i], Pixels[i + 1], Pixels[i + 2]);
     }
 
+    /// <summary>
+    /// Reads an image file at its own size (EXIF orientation and alpha handled as the loader does,
+    /// no resampling), so the pixels are exactly those stored; for results and metrics. A photo to
+    /// invert goes through <see cref="ImageLoader"/>, which fits it to the working size.
+    /// </summary>
+    public static RgbImage Read(string path) => ImageFiles.LoadRgb(path);
+
+    /// <summary>Writes the image as an 8-bit RGB PNG.</summary>
+    public void SavePng(string path) => ImageFiles.SavePng(this, path);
+
     public override string ToString() => $"RgbImage {Width}x{Height}";
 
     private static int CheckedLength(int width, int height)

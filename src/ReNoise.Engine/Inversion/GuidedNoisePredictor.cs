@@ -11,7 +11,7 @@ namespace ReNoise.Engine.Inversion;
 /// combines them, converts v-predictions to epsilon, and counts model calls (NFE).
 /// All buffers are allocated once, so a prediction allocates nothing on the engine side.
 /// </summary>
-public sealed class GuidedNoisePredictor
+internal sealed class GuidedNoisePredictor
 {
     private readonly IScheduler _scheduler;
     private readonly INoisePredictor _unet;

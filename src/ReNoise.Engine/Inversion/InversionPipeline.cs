@@ -42,7 +42,8 @@ public sealed class InversionPipeline(DiffusionModel model)
         var parameters = given with { Scheduler = scheduler.Name, Width = width, Height = height };
         int start = StartIndexFor(scheduler.Timesteps, parameters.Strength, Model.Family == ModelFamily.Sdxl, config.NumTrainTimesteps);
         var shape = Model.LatentShapeFor(width, height);
-        if (request.Noise is { } noise) CheckNoise(noise, shape, scheduler.Timesteps.Count - start, scheduler.IsStochastic);
+        if (request.ForwardNoise is { } forward) CheckNoise(forward, request.StepNoise, shape, scheduler.Timesteps.Count - start, scheduler.IsStochastic);
+        else if (request.StepNoise is not null) throw new ReNoiseInputException("step noise was given without the forward noise it goes with");
 
         var (tokens, limit) = Model.CountPromptTokens(request.Prompt);
         var warnings = new List<string>(Model.Warnings);
@@ -79,8 +80,8 @@ public sealed class InversionPipeline(DiffusionModel model)
             warnings.Add("the LCM guidance scale has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
 
         // Draw order is fixed (forward noise, then one map per step) so a seed reproduces a run.
-        var (forwardNoise, stepNoise) = plan.Request.Noise is { } given
-            ? CopyNoise(given, shape, plan.StepCount, scheduler.IsStochastic)
+        var (forwardNoise, stepNoise) = plan.Request.ForwardNoise is { } given
+            ? CopyNoise(given, plan.Request.StepNoise, shape, plan.StepCount, scheduler.IsStochastic)
             : DrawNoise(parameters.Seed, shape, scheduler.IsStochastic ? plan.StepCount : 0);
 
         PromptEmbeddings prompt = Model.EncodePrompt(plan.Request.Prompt);
@@ -268,22 +269,22 @@ public sealed class InversionPipeline(DiffusionModel model)
     }
 
     /// <summary>Supplied noise, copied so the run's corrections do not reach the caller's arrays.</summary>
-    private static (float[] Forward, NoiseMaps Steps) CopyNoise(NoiseOverride noise, LatentShape shape, int stepCount, bool stochastic) =>
-        ((float[])noise.ForwardNoise.Data.Clone(),
-            stochastic ? new NoiseMaps(shape, stepCount, (float[])noise.StepNoise!.Data.Clone()) : NoiseMaps.None(shape));
+    private static (float[] Forward, NoiseMaps Steps) CopyNoise(NpyArray forward, NpyArray? steps, LatentShape shape, int stepCount, bool stochastic) =>
+        ((float[])forward.Data.Clone(),
+            stochastic ? new NoiseMaps(shape, stepCount, (float[])steps!.Data.Clone()) : NoiseMaps.None(shape));
 
     /// <summary>Checks supplied noise against the exact shapes the run needs.</summary>
-    private static void CheckNoise(NoiseOverride noise, LatentShape shape, int stepCount, bool stochastic)
+    private static void CheckNoise(NpyArray forward, NpyArray? steps, LatentShape shape, int stepCount, bool stochastic)
     {
         int[] forwardShape = [1, shape.Channels, shape.Height, shape.Width];
-        if (!noise.ForwardNoise.Shape.SequenceEqual(forwardShape))
-            throw new ReNoiseInputException($"forward_noise.npy has shape {Describe(noise.ForwardNoise.Shape)}; this run needs {Describe(forwardShape)}");
+        if (!forward.Shape.SequenceEqual(forwardShape))
+            throw new ReNoiseInputException($"forward_noise.npy has shape {Describe(forward.Shape)}; this run needs {Describe(forwardShape)}");
         if (!stochastic) return;
         int[] stepShape = [stepCount, 1, shape.Channels, shape.Height, shape.Width];
-        if (noise.StepNoise is null)
+        if (steps is null)
             throw new ReNoiseInputException($"step_noise.npy is needed for a stochastic scheduler, shape {Describe(stepShape)}");
-        if (!noise.StepNoise.Shape.SequenceEqual(stepShape))
-            throw new ReNoiseInputException($"step_noise.npy has shape {Describe(noise.StepNoise.Shape)}; this run needs {Describe(stepShape)}");
+        if (!steps.Shape.SequenceEqual(stepShape))
+            throw new ReNoiseInputException($"step_noise.npy has shape {Describe(steps.Shape)}; this run needs {Describe(stepShape)}");
     }
 
     private static string Describe(IEnumerable<int> shape) => "[" + string.Join(",", shape) + "]";

@@ -5,19 +5,21 @@ using ReNoise.Engine.Tensors;
 
 namespace ReNoise.Engine.Inversion;
 
-/// <summary>Noise supplied from outside instead of the seeded draws (to reproduce other implementations).</summary>
-/// <param name="ForwardNoise">n_f, shape [1,C,h,w].</param>
-/// <param name="StepNoise">One map per inverted step in sampling order, shape [N,1,C,h,w]; null for deterministic schedulers.</param>
-public sealed record NoiseOverride(NpyArray ForwardNoise, NpyArray? StepNoise);
-
 /// <summary>What to invert: the source prompt and the parameters (the photo comes with <see cref="InversionPipeline.Invert"/>).</summary>
 public sealed record InversionRequest
 {
     public required string Prompt { get; init; }
     public InversionParameters Parameters { get; init; } = InversionParameters.Default;
 
-    /// <summary>Noise that replaces the seeded draws; its shapes are checked by the plan.</summary>
-    public NoiseOverride? Noise { get; init; }
+    /// <summary>
+    /// n_f, shape [1,C,h,w], replacing the seeded draws (to reproduce another implementation); with
+    /// it, <see cref="StepNoise"/> must hold the step maps of a stochastic sampler. Shapes are checked
+    /// by the plan.
+    /// </summary>
+    public NpyArray? ForwardNoise { get; init; }
+
+    /// <summary>One map per inverted step in sampling order, shape [N,1,C,h,w]; unused by deterministic samplers.</summary>
+    public NpyArray? StepNoise { get; init; }
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ namespace ReNoise.Engine.Inversion;
 /// at the current e. Built once per inversion: all scratch is allocated here, so
 /// <see cref="Regularize"/> allocates nothing.
 /// </summary>
-public sealed class NoiseRegularizer
+internal sealed class NoiseRegularizer
 {
     /// <summary>The reference clips the KL gradient to [-ClipLimit, ClipLimit] before stepping.</summary>
     public const float ClipLimit = 100f;

@@ -26,7 +26,7 @@ namespace ReNoise.Engine.Inversion;
 /// and so is its gradient, with no wrap-around splits. The gradient of level 0 goes straight
 /// into the output.
 /// </remarks>
-public static class PairwiseCorrelationLoss
+internal static class PairwiseCorrelationLoss
 {
     /// <summary>The pyramid stops at the first level with at most this many rows.</summary>
     public const int StopRows = 8;

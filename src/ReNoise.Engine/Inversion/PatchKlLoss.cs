@@ -19,7 +19,7 @@ namespace ReNoise.Engine.Inversion;
 /// on batches of a tile row. The target's statistics do not change while e is regularized, so
 /// <see cref="TargetStatistics"/> computes them once for several <see cref="Gradient(ReadOnlySpan{float}, ReadOnlySpan{double}, LatentShape, Span{float})"/> calls.
 /// </remarks>
-public static class PatchKlLoss
+internal static class PatchKlLoss
 {
     public const int PatchSize = 4;
     public const int Channels = 4;

@@ -5,7 +5,7 @@ namespace ReNoise.Engine.Inversion;
 /// reference's SDXL-Turbo values (spec §2). A weight of 0 switches that loss off; 0 steps switch
 /// the whole regularization off (and then no e_opt is needed).
 /// </summary>
-public sealed record RegularizationOptions(
+internal sealed record RegularizationOptions(
     double LambdaAc = RegularizationOptions.DefaultLambdaAc,
     double LambdaKl = RegularizationOptions.DefaultLambdaKl,
     int Steps = RegularizationOptions.DefaultSteps,

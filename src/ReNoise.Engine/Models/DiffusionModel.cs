@@ -5,7 +5,7 @@ using ReNoise.Engine.Text;
 namespace ReNoise.Engine.Models;
 
 /// <summary>One (tokenizer, text encoder) pair, built on first use.</summary>
-public sealed class PromptEncoder
+internal sealed class PromptEncoder
 {
     private readonly DiffusionModel _owner;
     private readonly Lazy<IPromptTokenizer> _tokenizer;
@@ -95,23 +95,23 @@ public sealed class DiffusionModel : IDisposable
     public IReadOnlyList<string> Warnings => _sessions.Warnings;
 
     /// <summary>The (tokenizer, text encoder) pairs: one for SD 1.x/2.x, two for SDXL.</summary>
-    public IReadOnlyList<PromptEncoder> PromptEncoders => _promptEncoders;
+    internal IReadOnlyList<PromptEncoder> PromptEncoders => _promptEncoders;
 
     /// <summary>The noise predictor; its session is created on first access.</summary>
-    public UNet UNet => Get(_unet);
+    internal UNet UNet => Get(_unet);
 
     /// <summary>
     /// True when the UNet takes LCM's guidance-scale embedding (<c>timestep_cond</c>); creates the
     /// UNet session to find out.
     /// </summary>
-    public bool UsesGuidanceEmbedding => UNet.UsesGuidanceEmbedding;
+    internal bool UsesGuidanceEmbedding => UNet.UsesGuidanceEmbedding;
 
     /// <summary>
     /// The UNet as one job should call it: LCM-distilled UNets get the guidance-scale embedding of
     /// <paramref name="lcmGuidanceScale"/> (of w - 1; null means diffusers' default 8.5), other UNets
     /// are returned as they are. The session is shared between the jobs of this model.
     /// </summary>
-    public INoisePredictor NoisePredictor(double? lcmGuidanceScale = null)
+    internal INoisePredictor NoisePredictor(double? lcmGuidanceScale = null)
     {
         var unet = UNet;
         return unet.UsesGuidanceEmbedding
@@ -119,8 +119,8 @@ public sealed class DiffusionModel : IDisposable
             : unet;
     }
 
-    public VaeEncoder VaeEncoder => Get(_vaeEncoder);
-    public VaeDecoder VaeDecoder => Get(_vaeDecoder);
+    internal VaeEncoder VaeEncoder => Get(_vaeEncoder);
+    internal VaeDecoder VaeDecoder => Get(_vaeDecoder);
 
     /// <summary>Time spent inside ONNX Runtime's Run across all sessions created so far.</summary>
     public TimeSpan OrtTime
@@ -157,7 +157,7 @@ public sealed class DiffusionModel : IDisposable
     /// (768 + 1280 wide for the real models), pooled = encoder 2's <c>text_embeds</c>.
     /// <see cref="PromptEmbeddings.Truncated"/> is set when the prompt was longer than the context.
     /// </summary>
-    public PromptEmbeddings EncodePrompt(string prompt)
+    internal PromptEmbeddings EncodePrompt(string prompt)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -195,20 +195,20 @@ public sealed class DiffusionModel : IDisposable
     /// all zeros for SDXL models with <c>force_zeros_for_empty_prompt</c> (as diffusers' SDXL
     /// pipelines do), else the encoded empty prompt.
     /// </summary>
-    public PromptEmbeddings EncodeUnconditional()
+    internal PromptEmbeddings EncodeUnconditional()
     {
         var empty = EncodePrompt("");
         return ZeroesEmptyPrompt ? empty.Zeros() : empty;
     }
 
     /// <summary>True when the unconditional embedding is all zeros (SDXL with force_zeros_for_empty_prompt).</summary>
-    public bool ZeroesEmptyPrompt => Family == ModelFamily.Sdxl && _folder.ForceZerosForEmptyPrompt;
+    internal bool ZeroesEmptyPrompt => Family == ModelFamily.Sdxl && _folder.ForceZerosForEmptyPrompt;
 
     /// <summary>
     /// Encodes NCHW RGB pixels in [-1, 1] (3 x height x width) to the scaled latent
     /// (encoder mean x <see cref="ScalingFactor"/>), of shape <see cref="LatentShapeFor"/>.
     /// </summary>
-    public float[] EncodeImage(ReadOnlySpan<float> pixelsNchw, int width, int height)
+    internal float[] EncodeImage(ReadOnlySpan<float> pixelsNchw, int width, int height)
     {
         var expected = LatentShapeFor(width, height);
         if (pixelsNchw.Length != 3 * width * height)
@@ -224,7 +224,7 @@ public sealed class DiffusionModel : IDisposable
     /// Decodes a scaled latent to NCHW RGB pixels (3 x height*8 x width*8), not clamped: values may
     /// leave [-1, 1] slightly and the caller clamps.
     /// </summary>
-    public float[] DecodeLatent(ReadOnlySpan<float> latent, LatentShape shape)
+    internal float[] DecodeLatent(ReadOnlySpan<float> latent, LatentShape shape)
     {
         if (shape.Channels != LatentChannels)
             throw new ArgumentException($"latent has {shape.Channels} channels, the model uses {LatentChannels}", nameof(shape));

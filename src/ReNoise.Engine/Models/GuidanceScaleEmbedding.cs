@@ -7,7 +7,7 @@ namespace ReNoise.Engine.Models;
 /// [sin(1000 v f_0 .. f_{half-1}), cos(1000 v f_0 .. f_{half-1})], zero-padded when dim is odd.
 /// Computed in float64 and rounded once (diffusers works in float32; the two differ by ~1e-4 at w = 8.5).
 /// </summary>
-public static class GuidanceScaleEmbedding
+internal static class GuidanceScaleEmbedding
 {
     /// <summary>diffusers' default guidance scale of LatentConsistencyModelPipeline.</summary>
     public const double DefaultGuidanceScale = 8.5;

@@ -7,7 +7,7 @@ namespace ReNoise.Engine.Models;
 /// scheduler asks) at one timestep, element b conditioned on <c>conditioning[b]</c>.
 /// One call is one model evaluation (one NFE), whatever the batch size.
 /// </summary>
-public interface INoisePredictor
+internal interface INoisePredictor
 {
     /// <param name="samples">batch x latent, flat, C order.</param>
     /// <param name="conditioning">one embedding per batch element.</param>

@@ -3,7 +3,7 @@ namespace ReNoise.Engine.Models;
 /// <summary>One (tokenizer, text encoder) pair of a model folder; SDXL has two.</summary>
 /// <param name="TokenizerDirectory">Folder with vocab.json, merges.txt, special_tokens_map.json (tokenizer_config.json optional).</param>
 /// <param name="TextEncoderPath">The encoder's model.onnx.</param>
-public sealed record TextEncoderFiles(string TokenizerDirectory, string TextEncoderPath);
+internal sealed record TextEncoderFiles(string TokenizerDirectory, string TextEncoderPath);
 
 /// <summary>
 /// A model folder in the diffusers / Optimum ONNX layout (spec §7), validated when opened: every
@@ -30,7 +30,7 @@ public sealed class ModelFolder
     public string SchedulerConfigPath { get; private init; } = "";
 
     /// <summary>The (tokenizer, text encoder) pairs in pipeline order: one for SD 1.x/2.x, two for SDXL.</summary>
-    public IReadOnlyList<TextEncoderFiles> TextEncoders { get; private init; } = [];
+    internal IReadOnlyList<TextEncoderFiles> TextEncoders { get; private init; } = [];
 
     public string UNetPath { get; private init; } = "";
     public string VaeEncoderPath { get; private init; } = "";

@@ -46,11 +46,9 @@ public sealed record ModelPreset
         int side = ImageSizeFor(folder);
         return Parameters with { Width = side, Height = side };
     }
-}
 
-/// <summary>The paper's presets and which one fits a model folder.</summary>
-public static class ModelPresets
-{
+    // The paper's presets and which one fits a model folder.
+
     /// <summary>Pick the preset from the model folder (<see cref="ModelFolder.Variant"/>).</summary>
     public const string Auto = "auto";
 

@@ -2,7 +2,7 @@ namespace ReNoise.Engine.Models;
 
 /// <summary>
 /// Which published model a folder most likely holds, as far as its configs tell (see
-/// <see cref="ModelFolder.Variant"/>). It picks the paper's preset (<see cref="ModelPresets"/>);
+/// <see cref="ModelFolder.Variant"/>). It picks the paper's preset (<see cref="ModelPreset"/>);
 /// <see cref="ModelFamily"/> keeps deciding the pipeline rules.
 /// </summary>
 public enum ModelVariant

@@ -9,7 +9,7 @@ namespace ReNoise.Engine.Models;
 /// time spent inside <c>Run</c>. Created through <see cref="OnnxSessionFactory"/>, which picks the
 /// execution provider.
 /// </summary>
-public sealed class OnnxSession : IDisposable
+internal sealed class OnnxSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();

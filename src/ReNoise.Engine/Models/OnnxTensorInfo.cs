@@ -6,7 +6,7 @@ namespace ReNoise.Engine.Models;
 /// One input or output of an ONNX model as its metadata declares it.
 /// <paramref name="Dimensions"/> holds -1 for a symbolic (dynamic) axis.
 /// </summary>
-public sealed record OnnxTensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<int> Dimensions)
+internal sealed record OnnxTensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<int> Dimensions)
 {
     public int Rank => Dimensions.Count;
 

@@ -4,7 +4,7 @@ namespace ReNoise.Engine.Models;
 /// A prompt encoded for the UNet (batch 1): <c>encoder_hidden_states</c> [1, SequenceLength, HiddenSize]
 /// and, for SDXL, the pooled <c>text_embeds</c> [1, PooledSize]. Immutable once built.
 /// </summary>
-public sealed class PromptEmbeddings
+internal sealed class PromptEmbeddings
 {
     public PromptEmbeddings(float[] hiddenStates, int sequenceLength, int hiddenSize, float[]? pooled = null)
     {

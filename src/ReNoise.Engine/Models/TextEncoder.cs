@@ -8,7 +8,7 @@ namespace ReNoise.Engine.Models;
 /// or the penultimate <c>hidden_states.N</c> output (SDXL), and, when the model has one, the pooled
 /// embedding (<c>text_embeds</c> of SDXL's projection encoder, else <c>pooler_output</c>).
 /// </summary>
-public sealed class TextEncoder : IDisposable
+internal sealed class TextEncoder : IDisposable
 {
     private readonly OnnxSession _session;
     private readonly OnnxTensorInfo _inputIds;

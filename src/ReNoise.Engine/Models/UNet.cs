@@ -15,7 +15,7 @@ namespace ReNoise.Engine.Models;
 /// a call brings another one. A model whose batch axis is fixed to 1 is run element by element,
 /// each element with its own binding, so its slot keeps its embeddings too.
 /// </summary>
-public sealed class UNet : INoisePredictor, IDisposable
+internal sealed class UNet : INoisePredictor, IDisposable
 {
     private const int MaxCachedBindings = 4;
 
@@ -408,7 +408,7 @@ public sealed class UNet : INoisePredictor, IDisposable
 }
 
 /// <summary>A <see cref="UNet"/> fed one fixed guidance-scale embedding as <c>timestep_cond</c> (one per job; the session is shared).</summary>
-public sealed class GuidanceConditionedUNet : INoisePredictor
+internal sealed class GuidanceConditionedUNet : INoisePredictor
 {
     private readonly float[] _embedding;
 

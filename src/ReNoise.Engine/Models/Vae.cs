@@ -8,7 +8,7 @@ namespace ReNoise.Engine.Models;
 /// Exports give either <c>latent_sample</c> (already the mean) or <c>latent_parameters</c>
 /// (mean then log-variance along channels: the first half is kept).
 /// </summary>
-public sealed class VaeEncoder : IDisposable
+internal sealed class VaeEncoder : IDisposable
 {
     private readonly OnnxSession _session;
     private readonly string[] _inputNames;
@@ -75,7 +75,7 @@ public sealed class VaeEncoder : IDisposable
 }
 
 /// <summary>The VAE decoder: scaled latent -> NCHW RGB pixels, roughly in [-1, 1] and not clamped (the caller clamps).</summary>
-public sealed class VaeDecoder : IDisposable
+internal sealed class VaeDecoder : IDisposable
 {
     private readonly OnnxSession _session;
     private readonly string[] _inputNames;

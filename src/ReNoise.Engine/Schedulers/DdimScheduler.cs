@@ -4,7 +4,7 @@ namespace ReNoise.Engine.Schedulers;
 /// DDIM with eta = 0 (spec §4): deterministic; model input unscaled; step index i denoises
 /// Timesteps[i] -> prev(t) = t - T // n, where the alpha after the end is final_alpha_cumprod.
 /// </summary>
-public sealed class DdimScheduler : DiffusionScheduler
+internal sealed class DdimScheduler : DiffusionScheduler
 {
     public DdimScheduler(SchedulerConfig config, int steps)
         : base(config, NoiseSchedule.Timesteps(

@@ -9,7 +9,7 @@ namespace ReNoise.Engine.Schedulers;
 /// inverse <c>x = InverseX * xNext + InverseEps * eps + InverseNoise * n</c>,
 /// <c>AddNoise = AddNoiseSample * z0 + AddNoiseNoise * n</c>. DDIM, Euler ancestral and LCM all are.
 /// </summary>
-public readonly record struct StepCoefficients(
+internal readonly record struct StepCoefficients(
     double StepX, double StepEps, double StepNoise,
     double InverseX, double InverseEps, double InverseNoise,
     double ModelInputScale, double AddNoiseSample, double AddNoiseNoise);
@@ -23,7 +23,7 @@ public readonly record struct StepCoefficients(
 /// RequiredNoise, xNext for InverseStep, z0 for AddNoise, modelOutput for ToEpsilon), never eps
 /// or noise.
 /// </summary>
-public abstract class DiffusionScheduler : IScheduler
+internal abstract class DiffusionScheduler : IScheduler
 {
     private readonly int[] _timesteps;
     private readonly double[] _betas;

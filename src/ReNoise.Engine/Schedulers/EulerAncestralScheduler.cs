@@ -5,7 +5,7 @@ namespace ReNoise.Engine.Schedulers;
 /// sigma(t) = sqrt((1 - a[t]) / a[t]) at the schedule's timesteps with a final 0; the step
 /// from sigma[i] to sigma[i+1] goes down to s_down and adds s_up of noise.
 /// </summary>
-public sealed class EulerAncestralScheduler : DiffusionScheduler
+internal sealed class EulerAncestralScheduler : DiffusionScheduler
 {
     private readonly double[] _sigmas;
 

@@ -7,7 +7,7 @@ namespace ReNoise.Engine.Schedulers;
 /// the latent at <c>Timesteps[index]</c> ("x", higher noise) to the next one ("xNext", lower noise,
 /// the clean latent after the last step). All spans hold one latent, flat, same length.
 /// </summary>
-public interface IScheduler
+internal interface IScheduler
 {
     /// <summary>CLI name: "ddim", "euler-ancestral" or "lcm".</summary>
     string Name { get; }

@@ -5,7 +5,7 @@ namespace ReNoise.Engine.Schedulers;
 /// den = c_out * x0 + c_skip * x and re-noises it to the next timestep with the step's noise map
 /// (DDPM form); the last step returns den. Model input unscaled.
 /// </summary>
-public sealed class LcmScheduler : DiffusionScheduler
+internal sealed class LcmScheduler : DiffusionScheduler
 {
     /// <summary>sigma_data of the consistency-model boundary condition.</summary>
     public const double SigmaData = 0.5;

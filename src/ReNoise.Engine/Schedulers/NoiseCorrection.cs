@@ -20,7 +20,7 @@ public enum NoiseCorrectionMode
 /// chosen z_{t+1} (= x), with e* = eps(z_{t+1}, t), find the noise n_req for which the forward
 /// step from x lands exactly on z_t (= xNext), and move the stored noise map towards it.
 /// </summary>
-public static class NoiseCorrection
+internal static class NoiseCorrection
 {
     /// <summary>Gradient steps the reference takes on ||n - n_req||.</summary>
     public const int ReferenceIterations = 10;

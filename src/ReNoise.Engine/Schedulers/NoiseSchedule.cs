@@ -4,7 +4,7 @@ namespace ReNoise.Engine.Schedulers;
 /// The training noise tables and the inference timestep lists, as diffusers computes them (spec §3).
 /// Tables are float64; timesteps are integers in descending (sampling) order.
 /// </summary>
-public static class NoiseSchedule
+internal static class NoiseSchedule
 {
     /// <summary>betas: trained_betas when given, else linear or scaled_linear over num_train_timesteps.</summary>
     public static double[] Betas(SchedulerConfig config)

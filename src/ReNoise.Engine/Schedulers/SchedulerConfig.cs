@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ReNoise.Engine.Schedulers;
 
 /// <summary>How the training betas are laid out (diffusers' beta_schedule).</summary>
-public enum BetaSchedule
+internal enum BetaSchedule
 {
     /// <summary>betas = linspace(beta_start, beta_end, T).</summary>
     Linear,
@@ -13,14 +13,14 @@ public enum BetaSchedule
 }
 
 /// <summary>What the UNet predicts (diffusers' prediction_type).</summary>
-public enum PredictionType
+internal enum PredictionType
 {
     Epsilon,
     VPrediction,
 }
 
 /// <summary>How inference timesteps are picked from the training range (spec §3).</summary>
-public enum TimestepSpacing
+internal enum TimestepSpacing
 {
     Leading,
     Trailing,
@@ -33,7 +33,7 @@ public enum TimestepSpacing
 /// stays null when absent because its default depends on the scheduler class that uses the config
 /// (DDIM: leading, Euler ancestral: linspace), as with diffusers' <c>from_config</c>.
 /// </summary>
-public sealed record SchedulerConfig
+internal sealed record SchedulerConfig
 {
     /// <summary>diffusers' _class_name (e.g. "EulerAncestralDiscreteScheduler"), null when absent.</summary>
     public string? ClassName { get; init; }

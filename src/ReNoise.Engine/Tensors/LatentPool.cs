@@ -7,7 +7,7 @@ namespace ReNoise.Engine.Tensors;
 /// the scratch latents of the loop instead of allocating them (large latents land on the large
 /// object heap). Rented buffers hold stale values: callers write before they read.
 /// </summary>
-public static class LatentPool
+internal static class LatentPool
 {
     /// <summary>Buffers kept per length; enough for a few concurrent inversions.</summary>
     private const int MaxPerLength = 64;

@@ -5,7 +5,7 @@ namespace ReNoise.Engine.Tensors;
 /// a seed reproduces a run exactly. System.Random with a seed uses a fixed legacy algorithm, so
 /// results are stable across machines and .NET versions.
 /// </summary>
-public sealed class SeededRandom
+internal sealed class SeededRandom
 {
     private readonly Random _random;
     private double? _spare;

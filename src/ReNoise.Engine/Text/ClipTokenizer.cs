@@ -14,7 +14,7 @@ namespace ReNoise.Engine.Text;
 /// CLIP-specific and live in <see cref="ClipNormalizer"/> and <see cref="ClipPreTokenizer"/>.
 /// Thread-safe: <see cref="Encode"/> keeps no per-call state on the instance.
 /// </remarks>
-public sealed class ClipTokenizer : IPromptTokenizer
+internal sealed class ClipTokenizer : IPromptTokenizer
 {
     /// <summary>CLIP's context length, used when tokenizer_config.json does not give one.</summary>
     public const int DefaultMaxLength = 77;

@@ -53,7 +53,7 @@ public static class StudioEndpoints
                 _ => (row.NoiseMaps, row.NoiseShape),
             };
             if (blob.Length == 0 || shape.Length == 0) return Results.NotFound(); // DDIM inversions have no noise maps
-            byte[] header = Npy.Float32Header(FloatBlob.ParseShape(shape));
+            byte[] header = NpyArray.Float32Header(FloatBlob.ParseShape(shape));
             return Results.File([.. header, .. blob], "application/octet-stream", Download(file, id));
         });
 

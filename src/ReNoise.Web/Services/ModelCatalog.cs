@@ -129,11 +129,11 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
     /// only with exact noise correction; the reference's procedure leaves its reconstructions noisy.
     /// Otherwise the SD-Turbo preset, at the demo's native 384 px.
     /// </summary>
-    public static ModelPreset DemoPreset { get; } = ModelPresets.SdTurbo with
+    public static ModelPreset DemoPreset { get; } = ModelPreset.SdTurbo with
     {
         Name = "demo",
         Description = "Demo: the SD-Turbo settings (Euler ancestral, 4 steps, R = 9) with exact noise correction, which the demo's closed-form UNet needs to reconstruct",
-        Parameters = ModelPresets.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
+        Parameters = ModelPreset.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
     };
 
     /// <summary>The copy beside the app (the build copies it), else the repository's own folder.</summary>

@@ -19,8 +19,8 @@ public class ModelPresetTests
     {
         var folder = ModelFolder.Open(FixturePaths.Model(fixture));
         Assert.Equal(variant, folder.Variant);
-        Assert.Equal(preset, ModelPresets.Resolve(null, folder).Name);
-        Assert.Equal(preset, ModelPresets.Resolve("auto", folder).Name);
+        Assert.Equal(preset, ModelPreset.Resolve(null, folder).Name);
+        Assert.Equal(preset, ModelPreset.Resolve("auto", folder).Name);
     }
 
     [Theory]
@@ -58,38 +58,38 @@ public class ModelPresetTests
     public void ThePresetsCarryThePapersSettings()
     {
         var defaults = new ReNoise.Engine.Inversion.InversionParameters();
-        foreach (var turbo in new[] { ModelPresets.SdxlTurbo, ModelPresets.SdTurbo })
+        foreach (var turbo in new[] { ModelPreset.SdxlTurbo, ModelPreset.SdTurbo })
         {
             Assert.Equal(SchedulerNames.EulerAncestral, turbo.Scheduler);
             Assert.Equal(defaults with { Scheduler = SchedulerNames.EulerAncestral }, turbo.Parameters);   // spec §2: 4 steps, R = 9, correction on, ...
             Assert.Equal(512, turbo.ImageSize);
         }
 
-        Assert.Equal(SchedulerNames.Lcm, ModelPresets.Lcm.Scheduler);
-        Assert.Equal(defaults with { Scheduler = SchedulerNames.Lcm, InversionSteps = 4, RenoiseSteps = 7 }, ModelPresets.Lcm.Parameters);
-        Assert.Null(ModelPresets.Lcm.ImageSize);
+        Assert.Equal(SchedulerNames.Lcm, ModelPreset.Lcm.Scheduler);
+        Assert.Equal(defaults with { Scheduler = SchedulerNames.Lcm, InversionSteps = 4, RenoiseSteps = 7 }, ModelPreset.Lcm.Parameters);
+        Assert.Null(ModelPreset.Lcm.ImageSize);
 
-        foreach (var ddim in new[] { ModelPresets.Sd, ModelPresets.Sdxl })
+        foreach (var ddim in new[] { ModelPreset.Sd, ModelPreset.Sdxl })
         {
             Assert.Equal(SchedulerNames.Ddim, ddim.Scheduler);
             Assert.Equal(defaults with { Scheduler = SchedulerNames.Ddim, InversionSteps = 50, RenoiseSteps = 1, NoiseCorrection = NoiseCorrectionMode.Off }, ddim.Parameters);
         }
-        Assert.Equal(512, ModelPresets.Sd.ImageSize);
-        Assert.Equal(1024, ModelPresets.Sdxl.ImageSize);
+        Assert.Equal(512, ModelPreset.Sd.ImageSize);
+        Assert.Equal(1024, ModelPreset.Sdxl.ImageSize);
 
-        Assert.Null(ModelPresets.None.Scheduler);
-        Assert.Equal(defaults, ModelPresets.None.Parameters);
-        Assert.Equal(["auto", "sdxl-turbo", "sd-turbo", "lcm", "sd", "sdxl", "none"], ModelPresets.Names);
+        Assert.Null(ModelPreset.None.Scheduler);
+        Assert.Equal(defaults, ModelPreset.None.Parameters);
+        Assert.Equal(["auto", "sdxl-turbo", "sd-turbo", "lcm", "sd", "sdxl", "none"], ModelPreset.Names);
     }
 
     [Fact]
     public void PresetsAreFoundByNameCaseInsensitivelyAndUnknownNamesAreBadInput()
     {
         var folder = ModelFolder.Open(FixturePaths.Model("tiny-sd-turbo"));
-        Assert.Same(ModelPresets.Sdxl, ModelPresets.Resolve("SDXL", folder));
-        Assert.Same(ModelPresets.None, ModelPresets.Resolve(" none ", folder));
+        Assert.Same(ModelPreset.Sdxl, ModelPreset.Resolve("SDXL", folder));
+        Assert.Same(ModelPreset.None, ModelPreset.Resolve(" none ", folder));
 
-        var e = Assert.Throws<ReNoiseInputException>(() => ModelPresets.Resolve("sd3", folder));
+        var e = Assert.Throws<ReNoiseInputException>(() => ModelPreset.Resolve("sd3", folder));
         Assert.Contains("\"sd3\"", e.Message);
         Assert.Contains("sdxl-turbo", e.Message);
     }
@@ -99,22 +99,22 @@ public class ModelPresetTests
     {
         // Fixtures state sample_size 16 (128 px): they keep it under every preset.
         var fixture = ModelFolder.Open(FixturePaths.Model("tiny-sdxl-turbo"));
-        Assert.All(ModelPresets.All, p => Assert.Equal(128, p.ImageSizeFor(fixture)));
+        Assert.All(ModelPreset.All, p => Assert.Equal(128, p.ImageSizeFor(fixture)));
 
         // SDXL-Turbo's UNet states sample_size 128 (1024 px), but the paper runs it at 512.
         using var copy = new TempModelCopy("tiny-sdxl-turbo");
         Rewrite(copy.PathOf("unet", "config.json"), "\"sample_size\": 16", "\"sample_size\": 128");
         var native = ModelFolder.Open(copy.Root);
-        Assert.Equal(512, ModelPresets.SdxlTurbo.ImageSizeFor(native));
-        Assert.Equal(1024, ModelPresets.Sdxl.ImageSizeFor(native));
-        Assert.Equal(1024, ModelPresets.Lcm.ImageSizeFor(native));
+        Assert.Equal(512, ModelPreset.SdxlTurbo.ImageSizeFor(native));
+        Assert.Equal(1024, ModelPreset.Sdxl.ImageSizeFor(native));
+        Assert.Equal(1024, ModelPreset.Lcm.ImageSizeFor(native));
 
         // No sample_size at all: the preset's size (the folder's own fallback is 512).
         File.Delete(copy.PathOf("unet", "config.json"));
         var silent = ModelFolder.Open(copy.Root);
-        Assert.Equal(1024, ModelPresets.Sdxl.ImageSizeFor(silent));
-        Assert.Equal(512, ModelPresets.SdxlTurbo.ImageSizeFor(silent));
-        Assert.Equal(512, ModelPresets.None.ImageSizeFor(silent));
+        Assert.Equal(1024, ModelPreset.Sdxl.ImageSizeFor(silent));
+        Assert.Equal(512, ModelPreset.SdxlTurbo.ImageSizeFor(silent));
+        Assert.Equal(512, ModelPreset.None.ImageSizeFor(silent));
     }
 
     private static void Rewrite(string path, string from, string to)

@@ -71,18 +71,18 @@ public class NoiseScheduleTests
     }
 
     [Theory]
-    [InlineData(TimestepSpacing.Trailing, 4, new[] { 999, 749, 499, 249 })]
-    [InlineData(TimestepSpacing.Trailing, 1, new[] { 999 })]
-    [InlineData(TimestepSpacing.Trailing, 3, new[] { 999, 666, 332 })]
+    [InlineData(nameof(TimestepSpacing.Trailing), 4, new[] { 999, 749, 499, 249 })]
+    [InlineData(nameof(TimestepSpacing.Trailing), 1, new[] { 999 })]
+    [InlineData(nameof(TimestepSpacing.Trailing), 3, new[] { 999, 666, 332 })]
     // 1000/16 = 62.5: numpy rounds the halves to even (937.5 -> 938, 812.5 -> 812).
-    [InlineData(TimestepSpacing.Trailing, 16, new[] { 999, 937, 874, 811, 749, 687, 624, 561, 499, 437, 374, 311, 249, 187, 124, 61 })]
-    [InlineData(TimestepSpacing.Linspace, 4, new[] { 999, 666, 333, 0 })]
-    [InlineData(TimestepSpacing.Linspace, 3, new[] { 999, 500, 0 })]
-    [InlineData(TimestepSpacing.Linspace, 1, new[] { 0 })]
-    [InlineData(TimestepSpacing.Leading, 4, new[] { 750, 500, 250, 0 })]
-    public void Timesteps_MatchDiffusers(TimestepSpacing spacing, int steps, int[] expected)
+    [InlineData(nameof(TimestepSpacing.Trailing), 16, new[] { 999, 937, 874, 811, 749, 687, 624, 561, 499, 437, 374, 311, 249, 187, 124, 61 })]
+    [InlineData(nameof(TimestepSpacing.Linspace), 4, new[] { 999, 666, 333, 0 })]
+    [InlineData(nameof(TimestepSpacing.Linspace), 3, new[] { 999, 500, 0 })]
+    [InlineData(nameof(TimestepSpacing.Linspace), 1, new[] { 0 })]
+    [InlineData(nameof(TimestepSpacing.Leading), 4, new[] { 750, 500, 250, 0 })]
+    public void Timesteps_MatchDiffusers(string spacing, int steps, int[] expected)
     {
-        Assert.Equal(expected, NoiseSchedule.Timesteps(spacing, steps, 1000, 0));
+        Assert.Equal(expected, NoiseSchedule.Timesteps(Enum.Parse<TimestepSpacing>(spacing), steps, 1000, 0));
     }
 
     [Fact]

@@ -96,10 +96,10 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal("ReNoise:Models:2 (\"c\"): Concurrency must be 1 or more, got 0; entry skipped", Assert.Single(registry.Problems));
     }
 
-    private static readonly ModelPreset DemoPreset = ModelPresets.SdTurbo with
+    private static readonly ModelPreset DemoPreset = ModelPreset.SdTurbo with
     {
         Name = "demo",
-        Parameters = ModelPresets.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
+        Parameters = ModelPreset.SdTurbo.Parameters with { NoiseCorrection = NoiseCorrectionMode.Exact },
     };
 
     [Fact]
@@ -128,14 +128,14 @@ public sealed class ModelRegistryTests : IDisposable
         {
             var lcm = Assert.Single(registry.Models);
             Assert.False(lcm.IsFallback);
-            Assert.Same(ModelPresets.Lcm, lcm.Preset);
+            Assert.Same(ModelPreset.Lcm, lcm.Preset);
             Assert.Null(registry.Find("demo"));
             Assert.Empty(registry.Problems);
         }
 
         // Without a preset of its own the fallback takes its variant's, like an entry.
         using (var registry = ModelRegistry.Create(Settings(), [TestPaths.FixtureModels], new FallbackModel("demo", "tiny-sd-turbo")))
-            Assert.Same(ModelPresets.SdTurbo, Assert.Single(registry.Models).Preset);
+            Assert.Same(ModelPreset.SdTurbo, Assert.Single(registry.Models).Preset);
     }
 
     [Fact]
@@ -187,21 +187,16 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.False(registry.IsLoaded("turbo"));
 
         DiffusionModel first;
-        UNet unet;
         using (var lease = registry.Acquire())
         {
             Assert.Equal("turbo", lease.Name);
             first = lease.Model;
-            unet = first.UNet;
             Assert.True(registry.IsLoaded("turbo"));
         }
-        // Returning the lease keeps the model (and its sessions) for the next job.
+        // Returning the lease keeps the model (whose sessions are created once, on first use) for the next job.
         Assert.True(registry.IsLoaded("TURBO"));
         using (var again = registry.Acquire("Turbo"))
-        {
             Assert.Same(first, again.Model);
-            Assert.Same(unet, again.Model.UNet);
-        }
     }
 
     [Fact]
@@ -233,10 +228,10 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.True(registry.Release("turbo"));
 
         Assert.False(registry.IsLoaded("turbo"));
-        Assert.Throws<ObjectDisposedException>(() => old.EncodePrompt("a cat"));
+        Assert.Throws<ObjectDisposedException>(() => old.CountPromptTokens("a cat"));
         using var fresh = registry.Acquire("turbo");
         Assert.NotSame(old, fresh.Model);
-        Assert.Equal(77, fresh.Model.EncodePrompt("a cat").SequenceLength);
+        Assert.Equal(75, fresh.Model.CountPromptTokens("a cat").Limit);
     }
 
     [Fact]
@@ -249,12 +244,12 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.True(registry.Release("turbo"));
         job1.Dispose();
         job1.Dispose();   // a second dispose must not count twice
-        Assert.Equal(77, job2.Model.EncodePrompt("still usable").SequenceLength);
+        Assert.Equal(75, job2.Model.CountPromptTokens("still usable").Limit);
         Assert.True(registry.IsLoaded("turbo"));
 
         job2.Dispose();
         Assert.False(registry.IsLoaded("turbo"));
-        Assert.Throws<ObjectDisposedException>(() => job2.Model.EncodePrompt("gone"));
+        Assert.Throws<ObjectDisposedException>(() => job2.Model.CountPromptTokens("gone"));
     }
 
     [Fact]
@@ -274,7 +269,7 @@ public sealed class ModelRegistryTests : IDisposable
         using (var lease = registry.Acquire()) model = lease.Model;
         registry.Dispose();
 
-        Assert.Throws<ObjectDisposedException>(() => model.EncodePrompt("a cat"));
+        Assert.Throws<ObjectDisposedException>(() => model.CountPromptTokens("a cat"));
         Assert.Throws<ObjectDisposedException>(() => registry.Acquire());
     }
 

@@ -74,7 +74,7 @@ public sealed class OwnerIsolationTests(StudioFactory factory) : IClassFixture<S
         await File.WriteAllBytesAsync(file, await latent.Content.ReadAsByteArrayAsync());
         try
         {
-            var array = Npy.Read(file);
+            var array = NpyArray.Read(file);
             Assert.Equal([1, 4, 6, 6], array.Shape);
             Assert.Equal(FloatBlob.ToFloats(row!.Latent), array.Data);
         }

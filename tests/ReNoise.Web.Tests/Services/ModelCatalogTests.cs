@@ -104,7 +104,7 @@ public sealed class ModelCatalogTests
         Assert.Equal("copy", copy.DisplayName);
         Assert.Equal(Path.Combine(AppContext.BaseDirectory, "models", "demo-sd-turbo"), copy.Path);
         // An entry gets its variant's preset; only the fallback demo has the demo's.
-        Assert.Same(ModelPresets.SdTurbo, copy.Preset);
+        Assert.Same(ModelPreset.SdTurbo, copy.Preset);
         Assert.Equal(2, copy.Concurrency);
     }
 
@@ -135,6 +135,6 @@ public sealed class ModelCatalogTests
         DiffusionModel model;
         using (var lease = catalog.Acquire("demo-sd-turbo")) model = lease.Model;
         catalog.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => model.EncodePrompt("a cup of coffee"));
+        Assert.Throws<ObjectDisposedException>(() => model.CountPromptTokens("a cup of coffee"));
     }
 }

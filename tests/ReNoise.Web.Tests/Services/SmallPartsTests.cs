@@ -14,13 +14,13 @@ public sealed class SmallPartsTests
     {
         int count = shape.Aggregate(1, (a, b) => a * b);
         float[] data = Enumerable.Range(0, count).Select(i => i * 0.5f - 3).ToArray();
-        byte[] header = Npy.Float32Header(shape);
+        byte[] header = NpyArray.Float32Header(shape);
         Assert.Equal(0, header.Length % 64);
         string file = Path.Combine(Path.GetTempPath(), $"header-{Guid.NewGuid():N}.npy");
         File.WriteAllBytes(file, [.. header, .. ReNoise.Data.FloatBlob.ToBytes(data)]);
         try
         {
-            var array = Npy.Read(file);
+            var array = NpyArray.Read(file);
             Assert.Equal(shape, array.Shape);
             Assert.Equal(data, array.Data);
         }
