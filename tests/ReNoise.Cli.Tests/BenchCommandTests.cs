@@ -1,3 +1,4 @@
+using ReNoise.Cli.Tests.Bench;
 using System.Globalization;
 using System.Text.Json;
 using ReNoise.Cli.Bench;
@@ -33,12 +34,11 @@ public sealed class BenchCommandTests : IDisposable
         string dir = _temp.File("bench");
         Assert.Equal(["images.csv", "psnr_vs_nfe.png", "results.csv", "results.md"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
 
-        var lines = File.ReadAllLines(Path.Combine(dir, "results.csv"));
-        var header = BenchCsv.ParseLine(lines[0]);
-        Assert.Equal(BenchCsv.ResultColumns, header);
-        Assert.Equal(3, lines.Length);
-        var rows = lines.Skip(1).Select(BenchCsv.ParseLine).ToList();
-        string Field(int row, string column) => rows[row][header.ToList().IndexOf(column)];
+        var table = CsvTable.Read(Path.Combine(dir, "results.csv"));
+        Assert.Equal(BenchCsv.ResultColumns, table.Header);
+        var rows = table.Rows;
+        Assert.Equal(2, rows.Count);
+        string Field(int row, string column) => rows[row][table.Column(column)];
         Assert.Equal(["plain", "renoise-1"], rows.Select(r => r[1]));
         Assert.Equal(["chelsea.png", "chelsea.png"], rows.Select(r => r[0]));
         Assert.Equal(["4", "8"], [Field(0, "nfe"), Field(1, "nfe")]);
@@ -70,12 +70,11 @@ public sealed class BenchCommandTests : IDisposable
         var result = CliRunner.Run(["bench", "--model", CliRunner.Model("tiny-sd15-ddim"), "--images", ImageFolder(), "--out", _temp.File("bench"),
             "--configs", "plain", "--width", "64", "--height", "64", "--execution-provider", "cpu", .. extra]);
         Assert.True(result.ExitCode == 0, result.Stderr);
-        var lines = File.ReadAllLines(Path.Combine(_temp.File("bench"), "results.csv"));
-        var header = BenchCsv.ParseLine(lines[0]).ToList();
-        var row = BenchCsv.ParseLine(lines[1]);
-        Assert.Equal(nfe, row[header.IndexOf("nfe")]);
-        Assert.Equal(label, row[header.IndexOf("label")]);
-        Assert.Equal("ddim", row[header.IndexOf("scheduler")]);
+        var table = CsvTable.Read(Path.Combine(_temp.File("bench"), "results.csv"));
+        var row = Assert.Single(table.Rows);
+        Assert.Equal(nfe, row[table.Column("nfe")]);
+        Assert.Equal(label, row[table.Column("label")]);
+        Assert.Equal("ddim", row[table.Column("scheduler")]);
     }
 
     [Fact]

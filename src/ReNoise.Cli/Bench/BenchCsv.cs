@@ -1,14 +1,13 @@
 using System.Globalization;
-using System.Text;
-using ReNoise.Engine;
+using CsvHelper;
 
 namespace ReNoise.Cli.Bench;
 
 /// <summary>
 /// results.csv (one row per image x configuration) and images.csv (one row per image: its VAE
-/// round trip). RFC 4180: comma separated, fields with commas, quotes or line breaks quoted;
-/// numbers in invariant culture; a metric that was not measured (a diverged run, no LPIPS model)
-/// is an empty field. The columns are documented in docs/benchmarks.md.
+/// round trip), written with CsvHelper (RFC 4180 quoting, invariant culture, "\n" line ends as
+/// before). A metric that was not measured (a diverged run, no LPIPS model) is an empty field;
+/// numbers round-trip. The columns are documented in docs/benchmarks.md.
 /// </summary>
 public static class BenchCsv
 {
@@ -25,56 +24,36 @@ public static class BenchCsv
 
     public static readonly string[] ImageColumns = ["image", "prompt", "vae_psnr", "vae_ssim", "vae_mse", "vae_lpips"];
 
+    private static readonly CsvWriterOptions Options = CsvWriterOptions.Default with { NewLine = "\n", FormatProvider = CultureInfo.InvariantCulture };
+
     public static void WriteResults(string path, BenchReport report)
     {
-        var text = new StringBuilder();
-        text.AppendLine(string.Join(',', ResultColumns));
+        using var csv = CsvWriter.ToFile(path, Options);
+        csv.WriteHeader(ResultColumns);
         foreach (var r in report.Rows)
         {
+            // A diverged run made calls but measured nothing: its counts and times stay empty.
             bool ok = r.Ok;
-            string[] fields =
-            [
-                r.Image, r.Configuration, r.Label, r.Scheduler, Int(r.Steps), Int(r.RenoiseSteps), Number(r.Tolerance), r.Accel, r.Status, r.Error,
+            Fields(csv, r.Image, r.Configuration, r.Label, r.Scheduler, Int(r.Steps), Int(r.RenoiseSteps), Number(r.Tolerance), r.Accel, r.Status, r.Error,
                 ok ? Int(r.Nfe) : "", Int(r.NominalNfe), ok ? Int(r.NfeSaved) : "",
                 Number(r.Psnr), Number(r.Ssim), Number(r.Mse), Number(r.PsnrVae), Number(r.SsimVae), Number(r.MseVae),
                 Number(r.Lpips), Number(r.LpipsVae),
-                ok ? Number(r.WallMs) : "", ok ? Number(r.InversionMs) : "", ok ? Number(r.OrtMs) : "", ok ? Number(r.EngineMs) : "",
-            ];
-            text.AppendLine(string.Join(',', fields.Select(Quote)));
+                ok ? Number(r.WallMs) : "", ok ? Number(r.InversionMs) : "", ok ? Number(r.OrtMs) : "", ok ? Number(r.EngineMs) : "");
         }
-        File.WriteAllText(path, text.ToString());
     }
 
     public static void WriteImages(string path, BenchReport report)
     {
-        var text = new StringBuilder();
-        text.AppendLine(string.Join(',', ImageColumns));
+        using var csv = CsvWriter.ToFile(path, Options);
+        csv.WriteHeader(ImageColumns);
         foreach (var i in report.Images)
-            text.AppendLine(string.Join(',', new[] { i.Name, i.Prompt, Number(i.VaePsnr), Number(i.VaeSsim), Number(i.VaeMse), Number(i.VaeLpips) }.Select(Quote)));
-        File.WriteAllText(path, text.ToString());
+            Fields(csv, i.Name, i.Prompt, Number(i.VaePsnr), Number(i.VaeSsim), Number(i.VaeMse), Number(i.VaeLpips));
     }
 
-    /// <summary>Splits one CSV line (RFC 4180, no line breaks inside fields) into its fields.</summary>
-    public static IReadOnlyList<string> ParseLine(string line)
+    private static void Fields(CsvWriter csv, params ReadOnlySpan<string> fields)
     {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString());
-        return fields;
+        foreach (string field in fields) csv.WriteField(field);
+        csv.EndRecord();
     }
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -85,7 +64,4 @@ public static class BenchCsv
         : double.IsPositiveInfinity(value) ? "inf"
         : double.IsNegativeInfinity(value) ? "-inf"
         : value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"") + "\"";
 }

@@ -138,12 +138,12 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
     [Fact]
     public void Results_csv_has_the_documented_columns_and_a_row_per_run()
     {
-        var lines = File.ReadAllLines(_bench.Temp.File(BenchCsv.ResultsFile));
-        Assert.Equal(BenchCsv.ResultColumns, BenchCsv.ParseLine(lines[0]));
-        Assert.Equal(4, lines.Length);
-        var rows = lines.Skip(1).Select(BenchCsv.ParseLine).ToList();
-        Assert.All(rows, r => Assert.Equal(BenchCsv.ResultColumns.Length, r.Count));
-        int Col(string name) => Array.IndexOf(BenchCsv.ResultColumns, name);
+        var table = CsvTable.Read(_bench.Temp.File(BenchCsv.ResultsFile));
+        Assert.Equal(BenchCsv.ResultColumns, table.Header);
+        var rows = table.Rows;
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, r => Assert.Equal(BenchCsv.ResultColumns.Length, r.Length));
+        int Col(string name) => table.Column(name);
 
         var plain = rows[0];
         Assert.Equal("plain", plain[Col("config")]);
@@ -158,9 +158,9 @@ public sealed class BenchRunnerTests : IClassFixture<BenchRunnerTests.SmallBench
         Assert.Equal("", diverged[Col("psnr")]);
         Assert.Equal("", diverged[Col("nfe")]);
 
-        var images = File.ReadAllLines(_bench.Temp.File(BenchCsv.ImagesFile));
-        Assert.Equal(BenchCsv.ImageColumns, BenchCsv.ParseLine(images[0]));
-        Assert.Equal(["coffee.png", Prompt], BenchCsv.ParseLine(images[1]).Take(2));
+        var images = CsvTable.Read(_bench.Temp.File(BenchCsv.ImagesFile));
+        Assert.Equal(BenchCsv.ImageColumns, images.Header);
+        Assert.Equal(["coffee.png", Prompt], Assert.Single(images.Rows).Take(2));
     }
 
     [Fact]
