@@ -115,8 +115,24 @@ public sealed class BadInputTests : IDisposable
     [InlineData("--scheduler", "heun", "heun")]
     [InlineData("--width", "100", "--width")]
     [InlineData("--steps", "four", "four")]
+    [InlineData("--steps", "4.7", "4.7")]
+    // Upper bounds: every front end refuses the same absurd values, before any work.
+    [InlineData("--renoise-steps", "100000", "--renoise-steps must be at most 100, got 100000")]
+    [InlineData("--reg-steps", "10000", "--reg-steps must be at most 100, got 10000")]
+    [InlineData("--ac-rolls", "1000", "--ac-rolls must be at most 100, got 1000")]
+    [InlineData("--guidance", "1e9", "--guidance must be a number from 0 to 30, got 1000000000")]
+    [InlineData("--lambda-ac", "1e6", "--lambda-ac must be a number from 0 to 1000")]
+    [InlineData("--width", "4096", "--width must be a multiple of 8 from 8 to 2048 pixels, got 4096")]
+    [InlineData("--anderson-depth", "9", "--anderson-depth must be at most 8, got 9")]
+    [InlineData("--renoise-tolerance", "2", "--renoise-tolerance must be a number from 0 to 1, got 2")]
+    [InlineData("--steps", "2000", "--steps must be at most 1000, got 2000")]
     public void Out_of_range_parameters(string option, string value, string named) =>
         AssertRejected(InvertFixture(option, value), named);
+
+    [Fact]
+    public void Every_bad_parameter_is_named_on_the_one_line() =>
+        AssertRejected(InvertFixture("--steps", "0", "--lambda-kl", "-1", "--ac-rolls", "500"),
+            "--steps must be at least 1, got 0", "--lambda-kl must be a number from 0 to 100, got -1", "--ac-rolls must be at most 100, got 500");
 
     [Fact]
     public void A_noise_in_array_of_the_wrong_shape()

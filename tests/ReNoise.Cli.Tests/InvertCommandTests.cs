@@ -41,6 +41,7 @@ public sealed class InvertCommandTests : IDisposable
         Assert.Equal(9, p.GetProperty("renoiseSteps").GetInt32());
         Assert.Equal("8:10", p.GetProperty("averageRest").GetString());
         Assert.Equal(7865, p.GetProperty("seed").GetInt32());
+        Assert.Equal(2, p.GetProperty("andersonDepth").GetInt32());
         Assert.Equal("Sd2", m.GetProperty("model").GetProperty("family").GetString());
         Assert.Equal("CPUExecutionProvider", m.GetProperty("model").GetProperty("executionProvider").GetString());
         Assert.InRange(m.GetProperty("psnr").GetDouble(), 10, 100);
@@ -126,6 +127,19 @@ public sealed class InvertCommandTests : IDisposable
         Assert.Equal(NpyArray.Read(Path.Combine(_temp.File("a"), "latent.npy")).Data, NpyArray.Read(Path.Combine(_temp.File("b"), "latent.npy")).Data);
         Assert.NotEqual(steps, NpyArray.Read(Path.Combine(_temp.File("c"), "noise.npy")).Data);
         Assert.Equal(noiseDir, Manifest("a").GetProperty("parameters").GetProperty("noiseIn").GetString());
+    }
+
+    [Fact]
+    public void Anderson_acceleration_records_its_depth_and_an_edit_reads_the_folder_back()
+    {
+        var result = Invert("tiny-sd-turbo", "anderson", "--renoise-accel", "anderson", "--anderson-depth", "3", "--reg-steps", "0");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var p = Manifest("anderson").GetProperty("parameters");
+        Assert.Equal("anderson", p.GetProperty("renoiseAccel").GetString());
+        Assert.Equal(3, p.GetProperty("andersonDepth").GetInt32());
+
+        var edit = CliRunner.Run("edit", "--inversion", _temp.File("anderson"), "--prompt", "a photo of a cat", "--out", _temp.File("edit"));
+        Assert.True(edit.ExitCode == 0, edit.Stderr);
     }
 
     [Fact]
