@@ -1,5 +1,6 @@
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Tensors;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Engine.Tests.Models;
 
@@ -8,7 +9,7 @@ namespace ReNoise.Engine.Tests.Models;
 /// SD 2.1-shaped branch (4/8/16/16 channels) that the graph selects away, so it must predict exactly what
 /// tiny-sd-turbo predicts while ONNX Runtime still runs the branch.
 /// </summary>
-public class StandinUNetTests
+public sealed class StandinUNetTests
 {
     [Theory]
     [InlineData(999, 16, 16)]
