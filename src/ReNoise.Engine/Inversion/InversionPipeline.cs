@@ -74,8 +74,7 @@ public sealed class InversionPipeline(DiffusionModel model)
         var shape = plan.Shape;
         int start = plan.StartIndex;
         var warnings = new List<string>(plan.Warnings);
-        INoisePredictor unet = Model.NoisePredictor(parameters.LcmGuidanceScale);
-        double? lcmGuidance = unet is GuidanceConditionedUNet conditioned ? conditioned.GuidanceScale : null;
+        double? lcmGuidance = Model.NoisePredictor(parameters.LcmGuidanceScale) is GuidanceConditionedUNet conditioned ? conditioned.GuidanceScale : null;
         if (parameters.LcmGuidanceScale is not null && lcmGuidance is null)
             warnings.Add("the LCM guidance scale has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
 
@@ -92,20 +91,27 @@ public sealed class InversionPipeline(DiffusionModel model)
         ImageTensor.ToNchw(image, pixels);
         float[] z0 = Model.EncodeImage(pixels, image.Width, image.Height);
 
-        var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
-        var trace = inverter.Invert(new InversionInputs
+        InversionTrace trace;
+        TimeSpan inversionTime;
+        float[] reconstructed;
+        // Seated only while the loops run: with cross-job batching, the other jobs wait for this one's
+        // UNet calls, not for its VAE.
+        using (var unet = Model.OpenSeat(parameters.LcmGuidanceScale))
         {
-            CleanLatent = z0,
-            ForwardNoise = forwardNoise,
-            StepNoise = stepNoise,
-            Prompt = prompt,
-            Negative = negative,
-            ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
-            StartIndex = start,
-        }, progress, cancellation);
-        var inversionTime = clock.Elapsed;
-
-        float[] reconstructed = inverter.Denoise(trace.Latent, start, trace.NoiseMaps, prompt, null, 1.0, cancellation: cancellation);
+            var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
+            trace = inverter.Invert(new InversionInputs
+            {
+                CleanLatent = z0,
+                ForwardNoise = forwardNoise,
+                StepNoise = stepNoise,
+                Prompt = prompt,
+                Negative = negative,
+                ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
+                StartIndex = start,
+            }, progress, cancellation);
+            inversionTime = clock.Elapsed;
+            reconstructed = inverter.Denoise(trace.Latent, start, trace.NoiseMaps, prompt, null, 1.0, cancellation: cancellation);
+        }
         RgbImage reconstruction = Decode(reconstructed, shape, image.Width, image.Height);
 
         return new InversionResult
@@ -165,12 +171,16 @@ public sealed class InversionPipeline(DiffusionModel model)
 
         // The edit must see the UNet conditioned as the inversion saw it (same LCM guidance embedding).
         var options = InversionParameters.Default with { InversionSteps = inversion.Timesteps.Count };
-        var inverter = new ReNoiseInverter(scheduler, Model.NoisePredictor(inversion.Parameters.LcmGuidanceScale), shape, options);
         PromptEmbeddings target = Model.EncodePrompt(prompt);
         PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.Prompt) : null;
         int calls = 0;
-        float[] latent = inverter.Denoise(inversion.Latent, inversion.StartIndex, inversion.NoiseMaps, target, negative, guidance,
-            (done, total) => { calls = done; progress?.Invoke(done, total); }, cancellation);
+        float[] latent;
+        using (var unet = Model.OpenSeat(inversion.Parameters.LcmGuidanceScale))
+        {
+            var inverter = new ReNoiseInverter(scheduler, unet, shape, options);
+            latent = inverter.Denoise(inversion.Latent, inversion.StartIndex, inversion.NoiseMaps, target, negative, guidance,
+                (done, total) => { calls = done; progress?.Invoke(done, total); }, cancellation);
+        }
         return new DenoiseResult
         {
             Image = Decode(latent, shape, inversion.Width, inversion.Height),

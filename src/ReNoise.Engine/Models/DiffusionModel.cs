@@ -43,12 +43,16 @@ public sealed class DiffusionModel : IDisposable
     private readonly Lazy<VaeEncoder> _vaeEncoder;
     private readonly Lazy<VaeDecoder> _vaeDecoder;
     private readonly Lazy<SchedulerConfig> _schedulerConfig;
+    private readonly Lazy<UNetBatcher>? _batcher;
     private int _disposed;
 
-    private DiffusionModel(ModelFolder folder, OnnxSessionFactory sessions)
+    private DiffusionModel(ModelFolder folder, OnnxSessionFactory sessions, ModelLoadOptions options)
     {
         _folder = folder;
         _sessions = sessions;
+        BatchJobs = options.BatchJobs;
+        if (options.BatchJobs > 1)
+            _batcher = new Lazy<UNetBatcher>(() => new UNetBatcher(UNet, options.BatchJobs, options.BatchLinger));
         _promptEncoders = folder.TextEncoders
             .Select(files => new PromptEncoder(this, files,
                 new Lazy<IPromptTokenizer>(() => CreateTokenizer(files.TokenizerDirectory)),
@@ -67,7 +71,9 @@ public sealed class DiffusionModel : IDisposable
     public static DiffusionModel Load(string folder, ModelLoadOptions? options = null)
     {
         var layout = ModelFolder.Open(folder);
-        return new DiffusionModel(layout, new OnnxSessionFactory(options ?? ModelLoadOptions.Default));
+        options ??= ModelLoadOptions.Default;
+        options.Validate();
+        return new DiffusionModel(layout, new OnnxSessionFactory(options), options);
     }
 
     /// <summary>The validated layout and config values.</summary>
@@ -117,6 +123,24 @@ public sealed class DiffusionModel : IDisposable
         return unet.UsesGuidanceEmbedding
             ? unet.WithGuidanceScale(lcmGuidanceScale ?? GuidanceScaleEmbedding.DefaultGuidanceScale)
             : unet;
+    }
+
+    /// <summary>Concurrent jobs whose UNet calls are batched together (<see cref="ModelLoadOptions.BatchJobs"/>); 1: none.</summary>
+    public int BatchJobs { get; }
+
+    /// <summary>The cross-job batcher, when <see cref="BatchJobs"/> is above 1.</summary>
+    internal UNetBatcher? Batcher => _batcher is null ? null : Get(_batcher);
+
+    /// <summary>
+    /// The UNet for one job's loop, as <see cref="NoisePredictor"/> gives it, seated in the cross-job
+    /// batcher when the model batches; dispose it when the loop ends so the others stop waiting for it.
+    /// </summary>
+    internal UNetSeat OpenSeat(double? lcmGuidanceScale)
+    {
+        var predictor = NoisePredictor(lcmGuidanceScale);
+        var conditioned = predictor as GuidanceConditionedUNet;
+        ReadOnlyMemory<float> row = conditioned is not null ? conditioned.EmbeddingRow : UNet.DefaultTimestepCondRow;
+        return new UNetSeat(Batcher?.Join(predictor, row), predictor, conditioned?.GuidanceScale);
     }
 
     internal VaeEncoder VaeEncoder => Get(_vaeEncoder);

@@ -20,6 +20,22 @@ public sealed record ModelLoadOptions
 
     public int CudaDeviceId { get; init; }
 
+    /// <summary>
+    /// Cross-job batching: how many concurrent jobs (inversions, edits) on this model may have their
+    /// UNet calls go out as one batched call. 1 (the default) runs every job's calls on their own.
+    /// </summary>
+    public int BatchJobs { get; init; } = 1;
+
+    /// <summary>
+    /// With <see cref="BatchJobs"/> above 1: how long a call waits for the other running jobs'
+    /// calls before its batch runs without them. The batch runs at once when every job is waiting.
+    /// </summary>
+    public TimeSpan BatchLinger { get; init; } = DefaultBatchLinger;
+
+    public static TimeSpan DefaultBatchLinger { get; } = TimeSpan.FromMilliseconds(20);
+
+    public const int MaxBatchJobs = 64;
+
     public static ModelLoadOptions Default { get; } = new();
 
     /// <summary>The names front ends and configuration accept: auto, cuda, cpu.</summary>
@@ -45,5 +61,9 @@ public sealed record ModelLoadOptions
             throw new ReNoiseInputException($"intra-op thread count must be 0 (automatic) or positive, got {IntraOpThreads}");
         if (CudaDeviceId < 0)
             throw new ReNoiseInputException($"CUDA device id must be 0 or more, got {CudaDeviceId}");
+        if (BatchJobs is < 1 or > MaxBatchJobs)
+            throw new ReNoiseInputException($"the batch size in jobs must be from 1 to {MaxBatchJobs}, got {BatchJobs}");
+        if (BatchLinger < TimeSpan.Zero || BatchLinger > TimeSpan.FromSeconds(1))
+            throw new ReNoiseInputException($"the batch linger must be from 0 to 1 s, got {BatchLinger.TotalMilliseconds} ms");
     }
 }

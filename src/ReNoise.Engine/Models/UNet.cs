@@ -17,7 +17,8 @@ namespace ReNoise.Engine.Models;
 /// </summary>
 internal sealed class UNet : INoisePredictor, IDisposable
 {
-    private const int MaxCachedBindings = 4;
+    // Batches of several jobs come in many sizes (1 to 4 slots per job); keep a binding per size.
+    private const int MaxCachedBindings = 16;
 
     private readonly OnnxSession _session;
     private readonly bool _rebindWrittenInputs;
@@ -103,6 +104,19 @@ internal sealed class UNet : INoisePredictor, IDisposable
     /// <summary>True when the exported batch axis is fixed to 1, so a batch is evaluated one element per run.</summary>
     public bool RunsElementByElement { get; }
 
+    /// <summary>
+    /// True when one call may evaluate its batch elements at different timesteps (a dynamic
+    /// [batch] timestep input, or a run per element); a scalar timestep is shared by the call.
+    /// </summary>
+    public bool TakesTimestepPerElement => RunsElementByElement || (TimestepInput.Rank == 1 && TimestepInput.Dimensions[0] <= 0);
+
+    /// <summary>The <c>timestep_cond</c> row of the default LCM guidance scale; empty when the UNet takes none.</summary>
+    internal ReadOnlySpan<float> DefaultTimestepCond => DefaultTimestepCondRow.Span;
+
+    internal ReadOnlyMemory<float> DefaultTimestepCondRow => TimeCondProjDim is { } dim
+        ? _defaultTimestepCond ??= GuidanceScaleEmbedding.ForGuidanceScale(GuidanceScaleEmbedding.DefaultGuidanceScale, dim)
+        : ReadOnlyMemory<float>.Empty;
+
     /// <summary>SDXL's time_ids for a height x width image: original size, crop top-left (0, 0), target size.</summary>
     public static float[] TimeIds(int height, int width) => [height, width, 0, 0, height, width];
 
@@ -119,16 +133,16 @@ internal sealed class UNet : INoisePredictor, IDisposable
     }
 
     public void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
-        ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output)
-    {
-        ReadOnlySpan<float> timestepCond = default;
-        if (TimeCondProjDim is { } dim)
-            timestepCond = _defaultTimestepCond ??= GuidanceScaleEmbedding.ForGuidanceScale(GuidanceScaleEmbedding.DefaultGuidanceScale, dim);
-        Predict(samples, shape, timestep, conditioning, output, timestepCond);
-    }
+        ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output) =>
+        Predict(samples, shape, [timestep], conditioning, output, DefaultTimestepCond);
 
-    /// <summary>As <see cref="Predict(ReadOnlySpan{float}, LatentShape, int, ReadOnlySpan{PromptEmbeddings}, Span{float})"/>, with an explicit <c>timestep_cond</c> row (shared by the batch).</summary>
-    internal void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
+    /// <summary>
+    /// One call over a batch: <paramref name="timesteps"/> holds one timestep for every element or one
+    /// per element (<see cref="TakesTimestepPerElement"/>), <paramref name="timestepCond"/> one
+    /// <c>timestep_cond</c> row for every element or one per element (empty when the UNet takes none).
+    /// Elements from several jobs share a call this way.
+    /// </summary>
+    internal void Predict(ReadOnlySpan<float> samples, LatentShape shape, ReadOnlySpan<int> timesteps,
         ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output, ReadOnlySpan<float> timestepCond)
     {
         var batch = conditioning.Length;
@@ -149,23 +163,35 @@ internal sealed class UNet : INoisePredictor, IDisposable
         if (TextEmbedsInput is not null && pooledSize == 0)
             throw new ReNoiseInputException(
                 $"{_session.ModelPath}: the UNet takes pooled text embeddings ('{TextEmbedsInput.Name}') but the prompt encoding has none (SDXL models need tokenizer_2/ and text_encoder_2/)");
-        if (TimeCondProjDim is { } dim && timestepCond.Length != dim)
-            throw new ArgumentException($"timestep_cond holds {timestepCond.Length} values, the UNet takes {dim}", nameof(timestepCond));
+        if (TimeCondProjDim is { } dim && timestepCond.Length != dim && timestepCond.Length != batch * dim)
+            throw new ArgumentException($"timestep_cond holds {timestepCond.Length} values, the UNet takes {dim} per element", nameof(timestepCond));
+        bool perElementTimesteps = timesteps.Length != 1;
+        if (perElementTimesteps && timesteps.Length != batch)
+            throw new ArgumentException($"{timesteps.Length} timesteps for {batch} elements", nameof(timesteps));
+        if (perElementTimesteps && !TakesTimestepPerElement && timesteps.ContainsAnyExcept(timesteps[0]))
+            throw new ArgumentException("this UNet takes one timestep per call, and the elements differ", nameof(timesteps));
 
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var perRun = RunsElementByElement ? 1 : batch;
             var binding = GetBinding(new BindingKey(perRun, shape, sequenceLength, hiddenSize, TextEmbedsInput is null ? 0 : pooledSize));
-            binding.Timestep.Fill(timestep);
-            if (binding.TimestepCond is { } cond)
-            {
-                for (var b = 0; b < perRun; b++) cond.WriteFloats(timestepCond, b * timestepCond.Length);
-            }
+            // One value for the call when the elements agree (or the input is a scalar), else one per element.
+            bool writeTimesteps = perElementTimesteps && timesteps.ContainsAnyExcept(timesteps[0]) && binding.Timestep.Length > 1;
+            if (!writeTimesteps) binding.Timestep.Fill(timesteps[0]);
+            bool condPerElement = timestepCond.Length > 0 && TimeCondProjDim is { } width && timestepCond.Length == batch * width;
             var latentLength = shape.Length;
             for (int first = 0, run = 0; first < batch; first += perRun, run++)
             {
                 var runBinding = binding.Runs.Count > run ? binding.Runs[run] : AddRunBinding(binding);
+                if (writeTimesteps) binding.Timestep.WriteInts(timesteps.Slice(first, perRun));
+                else if (perElementTimesteps && RunsElementByElement) binding.Timestep.Fill(timesteps[first]);
+                if (binding.TimestepCond is { } cond)
+                {
+                    int rowLength = TimeCondProjDim!.Value;
+                    for (var b = 0; b < perRun; b++)
+                        cond.WriteFloats(condPerElement ? timestepCond.Slice((first + b) * rowLength, rowLength) : timestepCond, b * rowLength);
+                }
                 binding.Sample.WriteFloats(samples.Slice(first * latentLength, perRun * latentLength));
                 runBinding.WriteConditioning(conditioning.Slice(first, perRun));
                 if (_rebindWrittenInputs) Rebind(binding, runBinding);
@@ -427,7 +453,9 @@ internal sealed class GuidanceConditionedUNet : INoisePredictor
     /// <summary>The <c>timestep_cond</c> row fed with every batch element.</summary>
     public ReadOnlySpan<float> Embedding => _embedding;
 
+    internal ReadOnlyMemory<float> EmbeddingRow => _embedding;
+
     public void Predict(ReadOnlySpan<float> samples, LatentShape shape, int timestep,
         ReadOnlySpan<PromptEmbeddings> conditioning, Span<float> output) =>
-        UNet.Predict(samples, shape, timestep, conditioning, output, _embedding);
+        UNet.Predict(samples, shape, [timestep], conditioning, output, _embedding);
 }
