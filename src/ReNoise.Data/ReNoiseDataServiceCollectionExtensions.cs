@@ -2,20 +2,29 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace ReNoise.Data;
 
 public static class ReNoiseDataServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ReNoiseDatabaseSettings"/> (singleton), <see cref="ReNoiseDbContext"/> (scoped),
-    /// <see cref="GalleryStore"/> (scoped) and <see cref="TimeProvider.System"/> unless one is registered.
+    /// Registers <see cref="ReNoiseDatabaseOptions"/> (bound to <c>ReNoise:Database</c>, validated on start),
+    /// <see cref="ReNoiseDatabaseSettings"/> (singleton, a relative path taken from <paramref name="contentRootPath"/>),
+    /// <see cref="ReNoiseDbContext"/> (scoped), <see cref="GalleryStore"/> (scoped) and <see cref="TimeProvider.System"/>
+    /// unless one is registered.
     /// </summary>
     public static IServiceCollection AddReNoiseData(this IServiceCollection services, IConfiguration configuration, string contentRootPath)
     {
-        var settings = ReNoiseDatabaseSettings.FromConfiguration(configuration, contentRootPath);
-        services.AddSingleton(settings);
-        services.AddDbContext<ReNoiseDbContext>(settings.Configure);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentException.ThrowIfNullOrEmpty(contentRootPath);
+        services.AddOptions<ReNoiseDatabaseOptions>()
+            .Bind(configuration.GetSection(ReNoiseDatabaseOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReNoiseDatabaseOptions>, ReNoiseDatabaseOptionsValidator>());
+        services.AddSingleton(sp => ReNoiseDatabaseSettings.FromOptions(
+            sp.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value, contentRootPath));
+        services.AddDbContext<ReNoiseDbContext>((sp, options) => sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options));
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<GalleryStore>();
         return services;

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ReNoise.Data.Tests;
 
@@ -107,5 +108,26 @@ public sealed class MigrationTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => ReNoiseDatabaseSettings.FromConfiguration(configuration, _contentRoot));
         Assert.Contains("ReNoise:Database:Provider", ex.Message);
         Assert.Contains("Oracle", ex.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_provider_fails_the_start_up_validation_naming_the_key()
+    {
+        await using var services = BuildServices(("ReNoise:Database:Provider", "Oracle"));
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("ReNoise:Database:Provider", ex.Message);
+        Assert.Contains("Oracle", ex.Message);
+        Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<ReNoiseDatabaseSettings>());
+    }
+
+    [Fact]
+    public async Task Settings_come_from_the_bound_options()
+    {
+        await using var services = BuildServices(("ReNoise:Database:Path", "sub/bound.db"), ("ReNoise:Database:Provider", "SQLITE"));
+        var options = services.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value;
+        Assert.Equal(("SQLITE", "sub/bound.db"), (options.Provider, options.Path));
+        var settings = services.GetRequiredService<ReNoiseDatabaseSettings>();
+        Assert.Equal(DatabaseProvider.Sqlite, settings.Provider);
+        Assert.Equal(Path.Combine(_contentRoot, "sub", "bound.db"), settings.FilePath);
     }
 }
