@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,8 +12,8 @@ public static class ReNoiseDataServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="ReNoiseDatabaseOptions"/> (bound to <c>ReNoise:Database</c>, validated on start),
     /// <see cref="ReNoiseDatabaseSettings"/> (singleton, a relative path taken from <paramref name="contentRootPath"/>),
-    /// <see cref="ReNoiseDbContext"/> (scoped), <see cref="GalleryStore"/> (scoped) and <see cref="TimeProvider.System"/>
-    /// unless one is registered.
+    /// a pooled <see cref="IDbContextFactory{ReNoiseDbContext}"/>, <see cref="GalleryStore"/> (singleton)
+    /// and <see cref="TimeProvider.System"/> unless one is registered.
     /// </summary>
     public static IServiceCollection AddReNoiseData(this IServiceCollection services, IConfiguration configuration, string contentRootPath)
     {
@@ -24,9 +25,12 @@ public static class ReNoiseDataServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReNoiseDatabaseOptions>, ReNoiseDatabaseOptionsValidator>());
         services.AddSingleton(sp => ReNoiseDatabaseSettings.FromOptions(
             sp.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value, contentRootPath));
-        services.AddDbContext<ReNoiseDbContext>((sp, options) => sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options));
+        // Contexts are short-lived (one per GalleryStore operation) and pooled, so none is shared
+        // between threads and none outlives its operation.
+        services.AddPooledDbContextFactory<ReNoiseDbContext>(
+            (sp, options) => sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddScoped<GalleryStore>();
+        services.AddSingleton<GalleryStore>();
         return services;
     }
 
@@ -43,8 +47,8 @@ public static class ReNoiseDataServiceCollectionExtensions
     /// </summary>
     public static async Task ApplyReNoiseMigrationsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ReNoiseDbContext>();
+        var contexts = services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await ReNoiseDatabase.MigrateAsync(db, cancellationToken);
     }
 }

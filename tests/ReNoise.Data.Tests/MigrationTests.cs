@@ -30,8 +30,7 @@ public sealed class MigrationTests : IDisposable
         await services.ApplyReNoiseMigrationsAsync();
 
         Assert.True(File.Exists(expected));
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ReNoiseDbContext>();
+        await using var db = await services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>().CreateDbContextAsync();
         var all = db.Database.GetMigrations().ToList();
         Assert.NotEmpty(all);
         Assert.Equal(all, await db.Database.GetAppliedMigrationsAsync());
@@ -66,16 +65,14 @@ public sealed class MigrationTests : IDisposable
         await using (var first = BuildServices())
         {
             await first.ApplyReNoiseMigrationsAsync();
-            await using var scope = first.CreateAsyncScope();
-            var store = scope.ServiceProvider.GetRequiredService<GalleryStore>();
+            var store = first.GetRequiredService<GalleryStore>();
             owner = await store.GetOrCreateSessionAsync(null);
             inversion = await store.AddInversionAsync(owner, Samples.Inversion());
         }
 
         await using var second = BuildServices();
         await second.ApplyReNoiseMigrationsAsync();
-        await using var scope2 = second.CreateAsyncScope();
-        var store2 = scope2.ServiceProvider.GetRequiredService<GalleryStore>();
+        var store2 = second.GetRequiredService<GalleryStore>();
         Assert.NotNull(await store2.GetInversionAsync(owner, inversion));
     }
 

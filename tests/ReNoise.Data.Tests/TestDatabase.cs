@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using ReNoise.Data.Entities;
 
 namespace ReNoise.Data.Tests;
@@ -13,11 +14,15 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         Folder = folder;
         Settings = ReNoiseDatabaseSettings.ForSqliteFile(Path.Combine(folder, "gallery.db"));
+        Contexts = new PooledDbContextFactory<ReNoiseDbContext>(Settings.CreateOptions());
     }
 
     public string Folder { get; }
     public ReNoiseDatabaseSettings Settings { get; }
     public string FilePath => Settings.FilePath!;
+
+    /// <summary>The factory the app registers (pooled), on this database.</summary>
+    public IDbContextFactory<ReNoiseDbContext> Contexts { get; }
     public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 9, 30, 12, 0, 0, TimeSpan.Zero));
 
     public static string NewFolder()
@@ -41,8 +46,8 @@ public sealed class TestDatabase : IAsyncDisposable
         return context;
     }
 
-    /// <summary>A store on its own context, as a fresh request scope (or a restarted process) would have.</summary>
-    public GalleryStore NewStore() => new(NewContext(), Clock);
+    /// <summary>Another store on this database, as a restarted process would have (a store keeps no context).</summary>
+    public GalleryStore NewStore() => new(Contexts, Clock);
 
     public async ValueTask DisposeAsync()
     {
