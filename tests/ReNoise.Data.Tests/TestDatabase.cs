@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using ReNoise.Data.Entities;
 
 namespace ReNoise.Data.Tests;
@@ -23,7 +24,8 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>The factory the app registers (pooled), on this database.</summary>
     public IDbContextFactory<ReNoiseDbContext> Contexts { get; }
-    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 9, 30, 12, 0, 0, TimeSpan.Zero));
+    /// <summary>The store's clock: it stands still until a test advances it.</summary>
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 9, 30, 12, 0, 0, TimeSpan.Zero));
 
     public static string NewFolder()
     {
@@ -62,13 +64,6 @@ public sealed class TestDatabase : IAsyncDisposable
         else SqliteConnection.ClearAllPools();
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
-}
-
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-    public override DateTimeOffset GetUtcNow() => _now;
-    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>Small but structurally real rows.</summary>
