@@ -13,11 +13,12 @@ namespace ReNoise.Data;
 /// <see cref="ListQueuedJobsAsync"/>).
 /// </summary>
 /// <remarks>
-/// Reads are no-tracking and added entities are detached after saving, so a long-lived scope
-/// (a Blazor circuit) does not accumulate blobs. Like its DbContext, one instance must not be
-/// used by two operations at once.
+/// A singleton, safe to call from any number of threads at once (a job's progress, a circuit's
+/// timer and a click handler): it holds no context, and each operation creates its own short-lived
+/// <see cref="ReNoiseDbContext"/> from the factory and disposes it before returning. Reads are
+/// no-tracking, so nothing is kept in a context beyond the rows the caller asked for.
 /// </remarks>
-public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
+public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, TimeProvider time)
 {
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
@@ -31,6 +32,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     public async Task<Guid> GetOrCreateSessionAsync(Guid? sessionId, CancellationToken cancellationToken = default)
     {
         var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         if (sessionId is Guid id)
         {
             int touched = await db.Sessions.Where(s => s.Id == id)
@@ -39,7 +41,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         }
 
         var session = new UserSession { Id = Guid.NewGuid(), CreatedAt = now, LastSeenAt = now };
-        await AddAndDetachAsync(session, cancellationToken);
+        await AddAsync(db, session, cancellationToken);
         return session.Id;
     }
 
@@ -48,10 +50,13 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     /// <summary>The owner's inversions as summaries; no blob but the thumbnail is read.</summary>
     public async Task<IReadOnlyList<InversionSummary>> ListInversionsAsync(
         Guid ownerId, InversionSort sort = InversionSort.Newest, CancellationToken cancellationToken = default)
-        => await InversionSummaries(ownerId, sort).ToListAsync(cancellationToken);
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await InversionSummaries(db, ownerId, sort).ToListAsync(cancellationToken);
+    }
 
     /// <summary>The query behind <see cref="ListInversionsAsync"/>, exposed so its SQL can be inspected.</summary>
-    internal IQueryable<InversionSummary> InversionSummaries(Guid ownerId, InversionSort sort)
+    internal static IQueryable<InversionSummary> InversionSummaries(ReNoiseDbContext db, Guid ownerId, InversionSort sort)
     {
         var owned = db.Inversions.AsNoTracking().Where(i => i.OwnerId == ownerId);
         var ordered = sort switch
@@ -68,14 +73,18 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     }
 
     /// <summary>The whole inversion, blobs included; null when it is not the owner's.</summary>
-    public Task<Inversion?> GetInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
-        => db.Inversions.AsNoTracking()
+    public async Task<Inversion?> GetInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Inversions.AsNoTracking()
             .FirstOrDefaultAsync(i => i.Id == inversionId && i.OwnerId == ownerId, cancellationToken);
+    }
 
     /// <summary>One image column of an inversion (for an image endpoint); null when it is not the owner's.</summary>
-    public Task<byte[]?> GetInversionImageAsync(
+    public async Task<byte[]?> GetInversionImageAsync(
         Guid ownerId, Guid inversionId, InversionImage image, CancellationToken cancellationToken = default)
     {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var owned = db.Inversions.AsNoTracking().Where(i => i.Id == inversionId && i.OwnerId == ownerId);
         var column = image switch
         {
@@ -84,7 +93,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
             InversionImage.Thumbnail => owned.Select(i => i.ThumbnailPng),
             _ => throw new ArgumentOutOfRangeException(nameof(image), image, null),
         };
-        return column.FirstOrDefaultAsync(cancellationToken);
+        return await column.FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>
@@ -102,29 +111,39 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         inversion.OwnerId = ownerId;
         if (inversion.Id == Guid.Empty) inversion.Id = Guid.NewGuid();
         inversion.CreatedAt = Now;
-        await AddAndDetachAsync(inversion, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await AddAsync(db, inversion, cancellationToken);
         return inversion.Id;
     }
 
     /// <summary>Deletes the inversion with its edits and share links; false when it is not the owner's.</summary>
     public async Task<bool> DeleteInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
-        => await db.Inversions.Where(i => i.Id == inversionId && i.OwnerId == ownerId)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Inversions.Where(i => i.Id == inversionId && i.OwnerId == ownerId)
             .ExecuteDeleteAsync(cancellationToken) == 1;
+    }
 
     // ---- Edits ----
 
     /// <summary>Edits of one of the owner's inversions, oldest first; empty when the inversion is not the owner's.</summary>
     public async Task<IReadOnlyList<EditSummary>> ListEditsAsync(
         Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
-        => await db.Edits.AsNoTracking()
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Edits.AsNoTracking()
             .Where(e => e.InversionId == inversionId && e.OwnerId == ownerId)
             .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
             .Select(e => new EditSummary(e.Id, e.InversionId, e.CreatedAt, e.Prompt, e.Guidance, e.Nfe, e.DurationMs))
             .ToListAsync(cancellationToken);
+    }
 
     /// <summary>The edit with its image; null when it is not the owner's.</summary>
-    public Task<Edit?> GetEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
-        => db.Edits.AsNoTracking().FirstOrDefaultAsync(e => e.Id == editId && e.OwnerId == ownerId, cancellationToken);
+    public async Task<Edit?> GetEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Edits.AsNoTracking().FirstOrDefaultAsync(e => e.Id == editId && e.OwnerId == ownerId, cancellationToken);
+    }
 
     /// <summary>
     /// Stores an edit of <c>edit.InversionId</c>; null (nothing stored) when that inversion is not
@@ -133,19 +152,23 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     public async Task<Guid?> AddEditAsync(Guid ownerId, Edit edit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(edit);
-        if (!await OwnsInversionAsync(ownerId, edit.InversionId, cancellationToken)) return null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await OwnsInversionAsync(db, ownerId, edit.InversionId, cancellationToken)) return null;
 
         edit.OwnerId = ownerId;
         if (edit.Id == Guid.Empty) edit.Id = Guid.NewGuid();
         edit.CreatedAt = Now;
-        await AddAndDetachAsync(edit, cancellationToken);
+        await AddAsync(db, edit, cancellationToken);
         return edit.Id;
     }
 
     /// <summary>Deletes the edit and its share links; false when it is not the owner's.</summary>
     public async Task<bool> DeleteEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
-        => await db.Edits.Where(e => e.Id == editId && e.OwnerId == ownerId)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Edits.Where(e => e.Id == editId && e.OwnerId == ownerId)
             .ExecuteDeleteAsync(cancellationToken) == 1;
+    }
 
     // ---- Share links ----
 
@@ -156,7 +179,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     public async Task<string?> CreateShareLinkAsync(
         Guid ownerId, Guid inversionId, Guid? editId = null, CancellationToken cancellationToken = default)
     {
-        if (!await OwnsInversionAsync(ownerId, inversionId, cancellationToken)) return null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await OwnsInversionAsync(db, ownerId, inversionId, cancellationToken)) return null;
         if (editId is Guid e && !await db.Edits.AnyAsync(
                 x => x.Id == e && x.InversionId == inversionId && x.OwnerId == ownerId, cancellationToken))
             return null;
@@ -170,7 +194,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
             EditId = editId,
             CreatedAt = Now,
         };
-        await AddAndDetachAsync(link, cancellationToken);
+        await AddAsync(db, link, cancellationToken);
         return link.Token;
     }
 
@@ -182,6 +206,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     {
         if (!ShareTokens.IsWellFormed(token)) return false;
         var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var owned = db.ShareLinks.Where(l => l.Token == token && l.OwnerId == ownerId);
         if (await owned.Where(l => l.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.RevokedAt, now), cancellationToken) == 1)
@@ -192,16 +217,20 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     /// <summary>The owner's links to one inversion (and its edits), newest first, revoked ones included.</summary>
     public async Task<IReadOnlyList<ShareLinkInfo>> ListShareLinksAsync(
         Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
-        => await db.ShareLinks.AsNoTracking()
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ShareLinks.AsNoTracking()
             .Where(l => l.InversionId == inversionId && l.OwnerId == ownerId)
             .OrderByDescending(l => l.CreatedAt).ThenBy(l => l.Id)
             .Select(l => new ShareLinkInfo(l.Token, l.InversionId, l.EditId, l.CreatedAt, l.RevokedAt))
             .ToListAsync(cancellationToken);
+    }
 
     /// <summary>What a public link shows; null when the token is unknown or revoked.</summary>
     public async Task<SharedInversionView?> ResolveShareLinkAsync(string token, CancellationToken cancellationToken = default)
     {
         if (!ShareTokens.IsWellFormed(token)) return null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var found = await (
                 from l in db.ShareLinks.AsNoTracking()
                 where l.Token == token && l.RevokedAt == null
@@ -235,7 +264,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         ArgumentNullException.ThrowIfNull(inputImage);
         var job = NewJob(ownerId, JobKind.Invert, requestJson);
         job.InputImage = inputImage;
-        await AddAndDetachAsync(job, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await AddAsync(db, job, cancellationToken);
         return job.Id;
     }
 
@@ -244,34 +274,45 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         Guid ownerId, Guid inversionId, string requestJson, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requestJson);
-        if (!await OwnsInversionAsync(ownerId, inversionId, cancellationToken)) return null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await OwnsInversionAsync(db, ownerId, inversionId, cancellationToken)) return null;
         var job = NewJob(ownerId, JobKind.Edit, requestJson);
         job.InversionId = inversionId;
-        await AddAndDetachAsync(job, cancellationToken);
+        await AddAsync(db, job, cancellationToken);
         return job.Id;
     }
 
-    public Task<JobInfo?> GetJobAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
-        => db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
+    public async Task<JobInfo?> GetJobAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
             .Select(ToJobInfo).FirstOrDefaultAsync(cancellationToken);
+    }
 
     /// <summary>The uploaded file of an invert job; null when not the owner's job or it has none.</summary>
-    public Task<byte[]?> GetJobInputImageAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
-        => db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
+    public async Task<byte[]?> GetJobInputImageAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => j.Id == jobId && j.OwnerId == ownerId)
             .Select(j => j.InputImage).FirstOrDefaultAsync(cancellationToken);
+    }
 
     /// <summary>The owner's queued and running jobs, oldest first.</summary>
     public async Task<IReadOnlyList<JobInfo>> ListActiveJobsAsync(Guid ownerId, CancellationToken cancellationToken = default)
-        => await db.Jobs.AsNoTracking()
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking()
             .Where(j => j.OwnerId == ownerId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
             .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
             .Select(ToJobInfo).ToListAsync(cancellationToken);
+    }
 
     /// <summary>The owner's latest jobs in any state, newest first (e.g. to show why one failed).</summary>
     public async Task<IReadOnlyList<JobInfo>> ListRecentJobsAsync(
         Guid ownerId, int limit = 20, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.AsNoTracking()
             .Where(j => j.OwnerId == ownerId)
             .OrderByDescending(j => j.CreatedAt).ThenBy(j => j.Id)
@@ -286,7 +327,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     public async Task<bool> MarkJobRunningAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
     {
         var now = Now;
-        return await Owned(ownerId, jobId, JobStatus.Queued).ExecuteUpdateAsync(s => s
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Owned(db, ownerId, jobId, JobStatus.Queued).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Running)
             .SetProperty(j => j.StartedAt, now)
             .SetProperty(j => j.Progress, 0.0), cancellationToken) == 1;
@@ -298,7 +340,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     {
         if (!double.IsFinite(progress)) throw new ArgumentOutOfRangeException(nameof(progress), progress, "Progress must be finite.");
         progress = Math.Clamp(progress, 0.0, 1.0);
-        return await Owned(ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Progress, progress)
             .SetProperty(j => j.ProgressText, progressText), cancellationToken) == 1;
     }
@@ -312,7 +355,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         Guid ownerId, Guid jobId, Guid? inversionId = null, Guid? editId = null, CancellationToken cancellationToken = default)
     {
         var now = Now;
-        return await Owned(ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s =>
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s =>
         {
             s.SetProperty(j => j.Status, JobStatus.Done)
              .SetProperty(j => j.FinishedAt, now)
@@ -327,7 +371,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(error);
         var now = Now;
-        return await Owned(ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Owned(db, ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Failed)
             .SetProperty(j => j.FinishedAt, now)
             .SetProperty(j => j.Error, error), cancellationToken) == 1;
@@ -340,7 +385,8 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     public async Task<bool> MarkJobCancelledAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
     {
         var now = Now;
-        return await Owned(ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Owned(db, ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Cancelled)
             .SetProperty(j => j.FinishedAt, now), cancellationToken) == 1;
     }
@@ -355,6 +401,7 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await db.Jobs.Where(j => j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Failed)
             .SetProperty(j => j.FinishedAt, now)
@@ -363,10 +410,13 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
 
     /// <summary>All owners' queued jobs, oldest first: what the worker re-dispatches after a restart.</summary>
     public async Task<IReadOnlyList<JobInfo>> ListQueuedJobsAsync(CancellationToken cancellationToken = default)
-        => await db.Jobs.AsNoTracking()
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.Queued)
             .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
             .Select(ToJobInfo).ToListAsync(cancellationToken);
+    }
 
     // ---- helpers ----
 
@@ -384,24 +434,17 @@ public sealed class GalleryStore(ReNoiseDbContext db, TimeProvider time)
         RequestJson = requestJson,
     };
 
-    private IQueryable<Job> Owned(Guid ownerId, Guid jobId, params JobStatus[] statuses)
+    private static IQueryable<Job> Owned(ReNoiseDbContext db, Guid ownerId, Guid jobId, params JobStatus[] statuses)
         => db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId && statuses.Contains(j.Status));
 
-    private Task<bool> OwnsInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken)
+    private static Task<bool> OwnsInversionAsync(ReNoiseDbContext db, Guid ownerId, Guid inversionId, CancellationToken cancellationToken)
         => db.Inversions.AnyAsync(i => i.Id == inversionId && i.OwnerId == ownerId, cancellationToken);
 
-    private async Task AddAndDetachAsync<T>(T entity, CancellationToken cancellationToken) where T : class
+    /// <summary>Inserts one row; the context is the operation's own and is disposed after it, so nothing stays tracked.</summary>
+    private static async Task AddAsync<T>(ReNoiseDbContext db, T entity, CancellationToken cancellationToken) where T : class
     {
-        var entry = db.Add(entity);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        finally
-        {
-            // Keep the (possibly circuit-long) context empty: the caller holds the object if it needs it.
-            entry.State = EntityState.Detached;
-        }
+        db.Add(entity);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     private static void RequireShape(byte[] blob, string shape, string name)

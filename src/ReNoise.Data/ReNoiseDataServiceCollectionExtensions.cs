@@ -1,23 +1,36 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace ReNoise.Data;
 
 public static class ReNoiseDataServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="ReNoiseDatabaseSettings"/> (singleton), <see cref="ReNoiseDbContext"/> (scoped),
-    /// <see cref="GalleryStore"/> (scoped) and <see cref="TimeProvider.System"/> unless one is registered.
+    /// Registers <see cref="ReNoiseDatabaseOptions"/> (bound to <c>ReNoise:Database</c>, validated on start),
+    /// <see cref="ReNoiseDatabaseSettings"/> (singleton, a relative path taken from <paramref name="contentRootPath"/>),
+    /// a pooled <see cref="IDbContextFactory{ReNoiseDbContext}"/>, <see cref="GalleryStore"/> (singleton)
+    /// and <see cref="TimeProvider.System"/> unless one is registered.
     /// </summary>
     public static IServiceCollection AddReNoiseData(this IServiceCollection services, IConfiguration configuration, string contentRootPath)
     {
-        var settings = ReNoiseDatabaseSettings.FromConfiguration(configuration, contentRootPath);
-        services.AddSingleton(settings);
-        services.AddDbContext<ReNoiseDbContext>(settings.Configure);
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentException.ThrowIfNullOrEmpty(contentRootPath);
+        services.AddOptions<ReNoiseDatabaseOptions>()
+            .Bind(configuration.GetSection(ReNoiseDatabaseOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ReNoiseDatabaseOptions>, ReNoiseDatabaseOptionsValidator>());
+        services.AddSingleton(sp => ReNoiseDatabaseSettings.FromOptions(
+            sp.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value, contentRootPath));
+        // Contexts are short-lived (one per GalleryStore operation) and pooled, so none is shared
+        // between threads and none outlives its operation.
+        services.AddPooledDbContextFactory<ReNoiseDbContext>(
+            (sp, options) => sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddScoped<GalleryStore>();
+        services.AddSingleton<GalleryStore>();
         return services;
     }
 
@@ -34,8 +47,8 @@ public static class ReNoiseDataServiceCollectionExtensions
     /// </summary>
     public static async Task ApplyReNoiseMigrationsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ReNoiseDbContext>();
+        var contexts = services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await ReNoiseDatabase.MigrateAsync(db, cancellationToken);
     }
 }

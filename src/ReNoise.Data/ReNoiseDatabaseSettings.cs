@@ -11,7 +11,7 @@ public enum DatabaseProvider
 
 /// <summary>
 /// Where the gallery database lives and which provider talks to it, resolved once from
-/// configuration. This is the one place that knows about providers: <see cref="Configure"/>.
+/// <see cref="ReNoiseDatabaseOptions"/>. This is the one place that knows about providers: <see cref="Configure"/>.
 /// </summary>
 /// <remarks>
 /// Configuration keys (section <c>ReNoise:Database</c>):
@@ -20,21 +20,26 @@ public enum DatabaseProvider
 /// </remarks>
 public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string ConnectionString, string? FilePath)
 {
-    public const string SectionName = "ReNoise:Database";
-    public const string DefaultPath = "App_Data/renoise.db";
+    public const string SectionName = ReNoiseDatabaseOptions.SectionName;
+    public const string DefaultPath = ReNoiseDatabaseOptions.DefaultPath;
 
+    /// <summary>Binds the <c>ReNoise:Database</c> section of <paramref name="configuration"/> and resolves it.</summary>
     public static ReNoiseDatabaseSettings FromConfiguration(IConfiguration configuration, string contentRootPath)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(SectionName).Get<ReNoiseDatabaseOptions>() ?? new ReNoiseDatabaseOptions();
+        return FromOptions(options, contentRootPath);
+    }
+
+    /// <summary>Resolves the options: the provider, and the path against <paramref name="contentRootPath"/>.</summary>
+    public static ReNoiseDatabaseSettings FromOptions(ReNoiseDatabaseOptions options, string contentRootPath)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(contentRootPath);
-        var section = configuration.GetSection(SectionName);
+        if (options.ParseProvider(out var error) is not DatabaseProvider provider)
+            throw new InvalidOperationException(error);
 
-        string providerText = section["Provider"] is { Length: > 0 } p ? p : nameof(DatabaseProvider.Sqlite);
-        if (!Enum.TryParse(providerText, ignoreCase: true, out DatabaseProvider provider) || !Enum.IsDefined(provider))
-            throw new InvalidOperationException(
-                $"{SectionName}:Provider '{providerText}' is not supported; supported: {string.Join(", ", Enum.GetNames<DatabaseProvider>())}.");
-
-        string path = section["Path"] is { Length: > 0 } configured ? configured : DefaultPath;
+        string path = string.IsNullOrEmpty(options.Path) ? DefaultPath : options.Path;
         return provider switch
         {
             DatabaseProvider.Sqlite => ForSqliteFile(Path.GetFullPath(path, contentRootPath)),

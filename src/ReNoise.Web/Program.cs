@@ -18,7 +18,6 @@ builder.AddReNoiseData();
 builder.Services.AddReNoiseModelSettings(builder.Configuration);
 builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
 builder.Services.AddSingleton<UploadValidator>();
-builder.Services.AddSingleton<GalleryService>();
 builder.Services.AddSingleton<JobProgressHub>();
 builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<JobRunner>();

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ReNoise.Data.Tests;
 
@@ -29,8 +30,7 @@ public sealed class MigrationTests : IDisposable
         await services.ApplyReNoiseMigrationsAsync();
 
         Assert.True(File.Exists(expected));
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ReNoiseDbContext>();
+        await using var db = await services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>().CreateDbContextAsync();
         var all = db.Database.GetMigrations().ToList();
         Assert.NotEmpty(all);
         Assert.Equal(all, await db.Database.GetAppliedMigrationsAsync());
@@ -65,16 +65,14 @@ public sealed class MigrationTests : IDisposable
         await using (var first = BuildServices())
         {
             await first.ApplyReNoiseMigrationsAsync();
-            await using var scope = first.CreateAsyncScope();
-            var store = scope.ServiceProvider.GetRequiredService<GalleryStore>();
+            var store = first.GetRequiredService<GalleryStore>();
             owner = await store.GetOrCreateSessionAsync(null);
             inversion = await store.AddInversionAsync(owner, Samples.Inversion());
         }
 
         await using var second = BuildServices();
         await second.ApplyReNoiseMigrationsAsync();
-        await using var scope2 = second.CreateAsyncScope();
-        var store2 = scope2.ServiceProvider.GetRequiredService<GalleryStore>();
+        var store2 = second.GetRequiredService<GalleryStore>();
         Assert.NotNull(await store2.GetInversionAsync(owner, inversion));
     }
 
@@ -107,5 +105,26 @@ public sealed class MigrationTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => ReNoiseDatabaseSettings.FromConfiguration(configuration, _contentRoot));
         Assert.Contains("ReNoise:Database:Provider", ex.Message);
         Assert.Contains("Oracle", ex.Message);
+    }
+
+    [Fact]
+    public async Task Unknown_provider_fails_the_start_up_validation_naming_the_key()
+    {
+        await using var services = BuildServices(("ReNoise:Database:Provider", "Oracle"));
+        var ex = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("ReNoise:Database:Provider", ex.Message);
+        Assert.Contains("Oracle", ex.Message);
+        Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<ReNoiseDatabaseSettings>());
+    }
+
+    [Fact]
+    public async Task Settings_come_from_the_bound_options()
+    {
+        await using var services = BuildServices(("ReNoise:Database:Path", "sub/bound.db"), ("ReNoise:Database:Provider", "SQLITE"));
+        var options = services.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value;
+        Assert.Equal(("SQLITE", "sub/bound.db"), (options.Provider, options.Path));
+        var settings = services.GetRequiredService<ReNoiseDatabaseSettings>();
+        Assert.Equal(DatabaseProvider.Sqlite, settings.Provider);
+        Assert.Equal(Path.Combine(_contentRoot, "sub", "bound.db"), settings.FilePath);
     }
 }

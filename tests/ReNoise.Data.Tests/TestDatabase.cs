@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using ReNoise.Data.Entities;
 
 namespace ReNoise.Data.Tests;
@@ -13,12 +15,17 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         Folder = folder;
         Settings = ReNoiseDatabaseSettings.ForSqliteFile(Path.Combine(folder, "gallery.db"));
+        Contexts = new PooledDbContextFactory<ReNoiseDbContext>(Settings.CreateOptions());
     }
 
     public string Folder { get; }
     public ReNoiseDatabaseSettings Settings { get; }
     public string FilePath => Settings.FilePath!;
-    public ManualTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 9, 30, 12, 0, 0, TimeSpan.Zero));
+
+    /// <summary>The factory the app registers (pooled), on this database.</summary>
+    public IDbContextFactory<ReNoiseDbContext> Contexts { get; }
+    /// <summary>The store's clock: it stands still until a test advances it.</summary>
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2024, 9, 30, 12, 0, 0, TimeSpan.Zero));
 
     public static string NewFolder()
     {
@@ -41,8 +48,8 @@ public sealed class TestDatabase : IAsyncDisposable
         return context;
     }
 
-    /// <summary>A store on its own context, as a fresh request scope (or a restarted process) would have.</summary>
-    public GalleryStore NewStore() => new(NewContext(), Clock);
+    /// <summary>Another store on this database, as a restarted process would have (a store keeps no context).</summary>
+    public GalleryStore NewStore() => new(Contexts, Clock);
 
     public async ValueTask DisposeAsync()
     {
@@ -57,13 +64,6 @@ public sealed class TestDatabase : IAsyncDisposable
         else SqliteConnection.ClearAllPools();
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
     }
-}
-
-public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-    public override DateTimeOffset GetUtcNow() => _now;
-    public void Advance(TimeSpan by) => _now += by;
 }
 
 /// <summary>Small but structurally real rows.</summary>

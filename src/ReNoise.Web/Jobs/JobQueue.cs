@@ -22,7 +22,7 @@ public sealed record SubmitResult(Guid? JobId, string? Error)
 /// </summary>
 public sealed class JobQueue
 {
-    private readonly IServiceScopeFactory _scopes;
+    private readonly GalleryStore _store;
     private readonly IModelCatalog _catalog;
     private readonly JobProgressHub _hub;
     private readonly UploadValidator _validator;
@@ -35,10 +35,10 @@ public sealed class JobQueue
     private readonly Dictionary<Guid, RunningJob> _running = [];
     private int _admitted; // tickets in the channel or waiting: the queue length the limit applies to
 
-    public JobQueue(IServiceScopeFactory scopes, IModelCatalog catalog, JobProgressHub hub, UploadValidator validator,
+    public JobQueue(GalleryStore store, IModelCatalog catalog, JobProgressHub hub, UploadValidator validator,
         IOptions<StudioOptions> options, ILogger<JobQueue> logger)
     {
-        _scopes = scopes;
+        _store = store;
         _catalog = catalog;
         _hub = hub;
         _validator = validator;
@@ -64,7 +64,7 @@ public sealed class JobQueue
         try
         {
             var request = new InvertJobRequest(model.Name, submission.Prompt.Trim(), submission.FileName, submission.Parameters);
-            Guid id = await UseStore(s => s.EnqueueInvertJobAsync(owner, JobJson.Write(request), submission.Image, cancellationToken));
+            Guid id = await _store.EnqueueInvertJobAsync(owner, JobJson.Write(request), submission.Image, cancellationToken);
             Admit(new JobTicket(id, owner, JobKind.Invert, model.Name));
             return SubmitResult.Queued(id);
         }
@@ -81,7 +81,7 @@ public sealed class JobQueue
         if (string.IsNullOrWhiteSpace(prompt)) return SubmitResult.Refused("The target prompt is empty: describe the edited image.");
         if (!double.IsFinite(guidance) || guidance < 0 || guidance > 30)
             return SubmitResult.Refused($"Edit guidance must be a number from 0 to 30, got {guidance}");
-        var inversion = await UseStore(s => s.GetInversionAsync(owner, inversionId, cancellationToken));
+        var inversion = await _store.GetInversionAsync(owner, inversionId, cancellationToken);
         if (inversion is null) return SubmitResult.Refused("That inversion does not exist (it may have been deleted).");
         if (_catalog.Find(inversion.ModelName) is null)
             return SubmitResult.Refused($"model \"{inversion.ModelName}\" of this inversion is no longer configured on this server");
@@ -89,7 +89,7 @@ public sealed class JobQueue
         try
         {
             var json = JobJson.Write(new EditJobRequest(prompt.Trim(), guidance));
-            Guid? id = await UseStore(s => s.EnqueueEditJobAsync(owner, inversionId, json, cancellationToken));
+            Guid? id = await _store.EnqueueEditJobAsync(owner, inversionId, json, cancellationToken);
             if (id is not Guid jobId)
             {
                 Release();
@@ -130,10 +130,10 @@ public sealed class JobQueue
             await running.Cancellation.CancelAsync();
             return true;
         }
-        bool marked = await UseStore(s => s.MarkJobCancelledAsync(owner, jobId));
+        bool marked = await _store.MarkJobCancelledAsync(owner, jobId);
         if (marked || removed)
         {
-            var job = await UseStore(s => s.GetJobAsync(owner, jobId));
+            var job = await _store.GetJobAsync(owner, jobId);
             _hub.Publish(new JobProgress { JobId = jobId, OwnerId = owner, Kind = job?.Kind ?? JobKind.Invert, Phase = JobPhase.Cancelled });
             PublishPositions();
         }
@@ -285,12 +285,6 @@ public sealed class JobQueue
         }
         foreach (var (ticket, position) in positions)
             _hub.Publish(new JobProgress { JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Queued, QueuePosition = position });
-    }
-
-    private async Task<T> UseStore<T>(Func<GalleryStore, Task<T>> operation)
-    {
-        await using var scope = _scopes.CreateAsyncScope();
-        return await operation(scope.ServiceProvider.GetRequiredService<GalleryStore>());
     }
 
     private sealed class RunningJob(JobTicket ticket, CancellationTokenSource cancellation)

@@ -16,7 +16,7 @@ namespace ReNoise.Web.Jobs;
 /// in the web app that calls the engine's pipeline.
 /// </summary>
 public sealed class JobRunner(
-    IServiceScopeFactory scopes,
+    GalleryStore store,
     IModelCatalog catalog,
     JobProgressHub hub,
     IOptions<StudioOptions> options,
@@ -31,7 +31,7 @@ public sealed class JobRunner(
         var progress = new ProgressState(hub, ticket);
         try
         {
-            if (!await Use(s => s.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId)))
+            if (!await store.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId))
                 return; // cancelled (or claimed) meanwhile: nothing to run
             progress.Publish(p => p with { Phase = JobPhase.Loading });
             if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, cancellation);
@@ -41,12 +41,12 @@ public sealed class JobRunner(
         {
             if (userCancelled())
             {
-                await Use(s => s.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId));
+                await store.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId);
                 progress.Publish(p => p with { Phase = JobPhase.Cancelled });
             }
             else
             {
-                await Use(s => s.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, StoppedReason));
+                await store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, StoppedReason);
                 progress.Publish(p => p with { Phase = JobPhase.Failed, Error = StoppedReason });
             }
         }
@@ -68,14 +68,14 @@ public sealed class JobRunner(
 
     private async Task Fail(JobTicket ticket, ProgressState progress, string message)
     {
-        await Use(s => s.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message));
+        await store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message);
         progress.Publish(p => p with { Phase = JobPhase.Failed, Error = message });
     }
 
     private async Task InvertAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
     {
-        var job = await Use(s => s.GetJobAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job row disappeared");
-        var bytes = await Use(s => s.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job has no uploaded image");
+        var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
+        var bytes = await store.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job has no uploaded image");
         var request = JobJson.Read<InvertJobRequest>(job.RequestJson);
         var model = catalog.Find(request.Model) ?? throw new JobFailedException($"model \"{request.Model}\" is no longer configured on this server");
 
@@ -123,11 +123,11 @@ public sealed class JobRunner(
 
         progress.Publish(p => p with { Phase = JobPhase.Saving });
         var entity = InversionRecords.ToEntity(result, model.Name, request.FileName, onnxTime);
-        Guid inversionId = await Use(s => s.AddInversionAsync(ticket.OwnerId, entity));
-        if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId)))
+        Guid inversionId = await store.AddInversionAsync(ticket.OwnerId, entity);
+        if (!await store.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId))
         {
             // Cancelled at the last moment: the gallery stays as it was.
-            await Use(s => s.DeleteInversionAsync(ticket.OwnerId, inversionId));
+            await store.DeleteInversionAsync(ticket.OwnerId, inversionId);
             progress.Publish(p => p with { Phase = JobPhase.Cancelled });
             return;
         }
@@ -136,10 +136,10 @@ public sealed class JobRunner(
 
     private async Task EditAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
     {
-        var job = await Use(s => s.GetJobAsync(ticket.OwnerId, ticket.JobId)) ?? throw new JobFailedException("the job row disappeared");
+        var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
         var request = JobJson.Read<EditJobRequest>(job.RequestJson);
         Guid inversionId = job.InversionId ?? throw new JobFailedException("the inversion of this edit was deleted");
-        var row = await Use(s => s.GetInversionAsync(ticket.OwnerId, inversionId)) ?? throw new JobFailedException("the inversion of this edit was deleted");
+        var row = await store.GetInversionAsync(ticket.OwnerId, inversionId) ?? throw new JobFailedException("the inversion of this edit was deleted");
         if (catalog.Find(row.ModelName) is null) throw new JobFailedException($"model \"{row.ModelName}\" is no longer configured on this server");
         progress.Publish(p => p with { InversionId = inversionId });
 
@@ -165,10 +165,10 @@ public sealed class JobRunner(
             Nfe = result.Nfe,
             DurationMs = (long)clock.Elapsed.TotalMilliseconds,
         };
-        Guid editId = await Use(s => s.AddEditAsync(ticket.OwnerId, edit)) ?? throw new JobFailedException("the inversion of this edit was deleted");
-        if (!await Use(s => s.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, editId: editId)))
+        Guid editId = await store.AddEditAsync(ticket.OwnerId, edit) ?? throw new JobFailedException("the inversion of this edit was deleted");
+        if (!await store.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, editId: editId))
         {
-            await Use(s => s.DeleteEditAsync(ticket.OwnerId, editId));
+            await store.DeleteEditAsync(ticket.OwnerId, editId);
             progress.Publish(p => p with { Phase = JobPhase.Cancelled });
             return;
         }
@@ -180,18 +180,12 @@ public sealed class JobRunner(
     {
         try
         {
-            Use(s => s.UpdateJobProgressAsync(ticket.OwnerId, ticket.JobId, fraction, text)).GetAwaiter().GetResult();
+            store.UpdateJobProgressAsync(ticket.OwnerId, ticket.JobId, fraction, text).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Could not record progress of job {JobId}", ticket.JobId);
         }
-    }
-
-    private async Task<T> Use<T>(Func<GalleryStore, Task<T>> operation)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        return await operation(scope.ServiceProvider.GetRequiredService<GalleryStore>());
     }
 
     /// <summary>The job's latest snapshot; updates are applied in order from the job's own thread.</summary>

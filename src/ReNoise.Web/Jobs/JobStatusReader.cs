@@ -1,6 +1,5 @@
 using ReNoise.Data;
 using ReNoise.Data.Entities;
-using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
 
@@ -8,12 +7,12 @@ namespace ReNoise.Web.Jobs;
 /// A job's state for a page: the live snapshot while this process runs it, otherwise what its
 /// database row says (so a reload, or a restart, still shows where it is or how it ended).
 /// </summary>
-public sealed class JobStatusReader(GalleryService gallery, JobProgressHub hub, JobQueue queue)
+public sealed class JobStatusReader(GalleryStore store, JobProgressHub hub, JobQueue queue)
 {
     /// <summary>Null when the job is not the owner's.</summary>
     public async Task<JobProgress?> GetAsync(Guid owner, Guid jobId)
     {
-        var row = await gallery.GetJobAsync(owner, jobId);
+        var row = await store.GetJobAsync(owner, jobId);
         return row is null ? null : Compose(row, hub.Get(jobId), queue.PositionOf(jobId));
     }
 

@@ -9,7 +9,7 @@ namespace ReNoise.Web.Jobs;
 /// marked failed (their work is lost) and queued ones are dispatched again (nothing else is lost);
 /// then it dispatches until the host stops.
 /// </summary>
-public sealed class JobWorker(JobQueue queue, JobRunner runner, IServiceScopeFactory scopes, IModelCatalog catalog, ILogger<JobWorker> logger)
+public sealed class JobWorker(JobQueue queue, JobRunner runner, GalleryStore store, IModelCatalog catalog, ILogger<JobWorker> logger)
     : BackgroundService
 {
     public const string InterruptedReason = "the server restarted while this job was running; submit it again";
@@ -23,8 +23,6 @@ public sealed class JobWorker(JobQueue queue, JobRunner runner, IServiceScopeFac
 
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<GalleryStore>();
         int failed = await store.MarkInterruptedJobsFailedAsync(InterruptedReason, cancellationToken);
         if (failed > 0) logger.LogWarning("{Count} job(s) were running when the server stopped; marked failed", failed);
 

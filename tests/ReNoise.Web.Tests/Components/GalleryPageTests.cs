@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using ReNoise.Data;
 using ReNoise.Web.Components.Pages;
-using ReNoise.Web.Services;
 using ReNoise.Web.Sessions;
 
 namespace ReNoise.Web.Tests.Components;
@@ -20,19 +19,14 @@ public sealed class GalleryPageTests : StudioTestContext
     private async Task<IRenderedComponent<GalleryPage>> RenderGalleryAsync(params (string Prompt, double? Psnr)[] inversions)
     {
         await TestServices.AddMigratedDataAsync(Services, _database);
-        Services.AddSingleton<GalleryService>();
-        var store = () => Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-        await using (var scope = store())
+        var gallery = Services.GetRequiredService<GalleryStore>();
+        _owner = await gallery.GetOrCreateSessionAsync(null);
+        var stranger = await gallery.GetOrCreateSessionAsync(null);
+        await gallery.AddInversionAsync(stranger, TestServices.Inversion("someone else's harbour"));
+        foreach (var (prompt, psnr) in inversions)
         {
-            var gallery = scope.ServiceProvider.GetRequiredService<GalleryStore>();
-            _owner = await gallery.GetOrCreateSessionAsync(null);
-            var stranger = await gallery.GetOrCreateSessionAsync(null);
-            await gallery.AddInversionAsync(stranger, TestServices.Inversion("someone else's harbour"));
-            foreach (var (prompt, psnr) in inversions)
-            {
-                await gallery.AddInversionAsync(_owner, TestServices.Inversion(prompt, psnr));
-                await Task.Delay(5); // distinct creation times for the date sort
-            }
+            await gallery.AddInversionAsync(_owner, TestServices.Inversion(prompt, psnr));
+            await Task.Delay(5); // distinct creation times for the date sort
         }
         Render<MudPopoverProvider>();
         _dialogs = Render<MudDialogProvider>();
@@ -94,8 +88,7 @@ public sealed class GalleryPageTests : StudioTestContext
         dialogs.WaitForAssertion(() => Assert.Contains("Delete this inversion?", dialogs.Markup));
         dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").Click();
         page.WaitForAssertion(() => Assert.Equal(["keep me"], Prompts(page)));
-        await using var scope = Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-        var left = await scope.ServiceProvider.GetRequiredService<GalleryStore>().ListInversionsAsync(_owner);
+        var left = await Services.GetRequiredService<GalleryStore>().ListInversionsAsync(_owner);
         Assert.Equal(["keep me"], left.Select(i => i.Prompt));
     }
 

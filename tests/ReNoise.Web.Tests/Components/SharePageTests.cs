@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Web.Components.Pages;
-using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Tests.Components;
 
@@ -17,9 +16,7 @@ public sealed class SharePageTests : StudioTestContext
     private async Task<(Guid Owner, Guid Inversion, Guid Edit)> SeedAsync()
     {
         await TestServices.AddMigratedDataAsync(Services, _database);
-        Services.AddSingleton<GalleryService>();
-        await using var scope = Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-        var store = scope.ServiceProvider.GetRequiredService<GalleryStore>();
+        var store = Services.GetRequiredService<GalleryStore>();
         Guid owner = await store.GetOrCreateSessionAsync(null);
         Guid inversion = await store.AddInversionAsync(owner, TestServices.Inversion("a lighthouse on a cliff", 22.5));
         Guid edit = (await store.AddEditAsync(owner, new Edit
@@ -32,8 +29,7 @@ public sealed class SharePageTests : StudioTestContext
 
     private async Task<string> ShareAsync(Guid owner, Guid inversion, Guid? edit)
     {
-        await using var scope = Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<GalleryStore>().CreateShareLinkAsync(owner, inversion, edit))!;
+        return (await Services.GetRequiredService<GalleryStore>().CreateShareLinkAsync(owner, inversion, edit))!;
     }
 
     [Fact]
@@ -79,8 +75,7 @@ public sealed class SharePageTests : StudioTestContext
     {
         var (owner, inversion, _) = await SeedAsync();
         string token = await ShareAsync(owner, inversion, null);
-        await using (var scope = Services.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope())
-            Assert.True(await scope.ServiceProvider.GetRequiredService<GalleryStore>().RevokeShareLinkAsync(owner, token));
+        Assert.True(await Services.GetRequiredService<GalleryStore>().RevokeShareLinkAsync(owner, token));
 
         var page = Render<SharePage>(p => p.Add(x => x.Token, token));
 

@@ -4,7 +4,6 @@ using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Engine.IO;
 using ReNoise.Web.Jobs;
-using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Tests.Integration;
 
@@ -96,7 +95,7 @@ public sealed class OwnerIsolationTests(StudioFactory factory) : IClassFixture<S
         var (inversion, edit, _) = await SeedAsync(aliceId, "a red bicycle");
         string token = (await factory.WithStoreAsync(s => s.CreateShareLinkAsync(aliceId, inversion, null)))!;
         var queue = factory.Services.GetRequiredService<JobQueue>();
-        var gallery = factory.Services.GetRequiredService<GalleryService>();
+        var gallery = factory.Services.GetRequiredService<GalleryStore>();
 
         var refusedEdit = await queue.SubmitEditAsync(bobId, inversion, "a blue bicycle", 1.0);
         Assert.Null(refusedEdit.JobId);

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using ReNoise.Data;
 using ReNoise.Data.Entities;
-using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Tests.Integration;
 
@@ -16,7 +16,7 @@ public sealed class ShareLinkTests(StudioFactory factory) : IClassFixture<Studio
         {
             InversionId = inversion, Prompt = "a snowy mountain hut at night", Guidance = 2.5, ImagePng = TestServices.TinyPng(), Nfe = 4,
         })))!.Value;
-        var gallery = factory.Services.GetRequiredService<GalleryService>();
+        var gallery = factory.Services.GetRequiredService<GalleryStore>();
         string token = (await gallery.CreateShareLinkAsync(ownerId, inversion, edit))!;
         using var stranger = factory.CreateClient(new() { HandleCookies = true });
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ReNoise.Data;
@@ -34,10 +35,11 @@ public sealed class StartupTests
         using var database = new TempDatabase();
         Guid owner, killed, waiting;
         // The previous process: it queued two inversions, started the first, and was killed.
-        await using (var db = new ReNoiseDbContext(ReNoiseDatabaseSettings.ForSqliteFile(database.Path).CreateOptions()))
         {
-            await ReNoiseDatabase.MigrateAsync(db);
-            var store = new GalleryStore(db, TimeProvider.System);
+            var contexts = new PooledDbContextFactory<ReNoiseDbContext>(ReNoiseDatabaseSettings.ForSqliteFile(database.Path).CreateOptions());
+            await using (var db = await contexts.CreateDbContextAsync())
+                await ReNoiseDatabase.MigrateAsync(db);
+            var store = new GalleryStore(contexts, TimeProvider.System);
             owner = await store.GetOrCreateSessionAsync(null);
             string request = JobJson.Write(new InvertJobRequest("demo-sd-turbo", "a cup of coffee", "coffee.png", ConfiguredModelCatalog.DemoPreset.Parameters));
             killed = await store.EnqueueInvertJobAsync(owner, request, TestImages.Coffee());

@@ -45,11 +45,8 @@ public sealed class StudioFactory : WebApplicationFactory<Program>
         return (client, Guid.Parse(value));
     }
 
-    public async Task<T> WithStoreAsync<T>(Func<GalleryStore, Task<T>> operation)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await operation(scope.ServiceProvider.GetRequiredService<GalleryStore>());
-    }
+    public Task<T> WithStoreAsync<T>(Func<GalleryStore, Task<T>> operation)
+        => operation(Services.GetRequiredService<GalleryStore>());
 
     protected override void Dispose(bool disposing)
     {
