@@ -69,12 +69,28 @@ public sealed class InversionPipeline(DiffusionModel model)
         if (image.Width != plan.Width || image.Height != plan.Height)
             throw new ArgumentException($"the image is {image.Width}x{image.Height}; the plan works at {plan.Width}x{plan.Height}", nameof(image));
         var clock = Stopwatch.StartNew();
+        // With cross-job batching the other jobs wait for this one's UNet calls from here on (at most
+        // the model's linger while it encodes), so jobs that start together advance together.
+        var unet = Model.OpenSeat(plan.Parameters.LcmGuidanceScale);
+        try
+        {
+            return Invert(plan, image, unet, clock, progress, cancellation);
+        }
+        finally
+        {
+            unet.Dispose();
+        }
+    }
+
+    private InversionResult Invert(InversionPlan plan, RgbImage image, UNetSeat unet, Stopwatch clock,
+        Action<InversionProgress>? progress, CancellationToken cancellation)
+    {
         var parameters = plan.Parameters;
         IScheduler scheduler = plan.Sampler;
         var shape = plan.Shape;
         int start = plan.StartIndex;
         var warnings = new List<string>(plan.Warnings);
-        double? lcmGuidance = Model.NoisePredictor(parameters.LcmGuidanceScale) is GuidanceConditionedUNet conditioned ? conditioned.GuidanceScale : null;
+        double? lcmGuidance = unet.LcmGuidanceScale;
         if (parameters.LcmGuidanceScale is not null && lcmGuidance is null)
             warnings.Add("the LCM guidance scale has no effect: this model's UNet takes no guidance embedding (timestep_cond)");
 
@@ -91,27 +107,21 @@ public sealed class InversionPipeline(DiffusionModel model)
         ImageTensor.ToNchw(image, pixels);
         float[] z0 = Model.EncodeImage(pixels, image.Width, image.Height);
 
-        InversionTrace trace;
-        TimeSpan inversionTime;
-        float[] reconstructed;
-        // Seated only while the loops run: with cross-job batching, the other jobs wait for this one's
-        // UNet calls, not for its VAE.
-        using (var unet = Model.OpenSeat(parameters.LcmGuidanceScale))
+        var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
+        var trace = inverter.Invert(new InversionInputs
         {
-            var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
-            trace = inverter.Invert(new InversionInputs
-            {
-                CleanLatent = z0,
-                ForwardNoise = forwardNoise,
-                StepNoise = stepNoise,
-                Prompt = prompt,
-                Negative = negative,
-                ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
-                StartIndex = start,
-            }, progress, cancellation);
-            inversionTime = clock.Elapsed;
-            reconstructed = inverter.Denoise(trace.Latent, start, trace.NoiseMaps, prompt, null, 1.0, cancellation: cancellation);
-        }
+            CleanLatent = z0,
+            ForwardNoise = forwardNoise,
+            StepNoise = stepNoise,
+            Prompt = prompt,
+            Negative = negative,
+            ForwardNoisedKlTarget = UsesForwardNoisedKlTarget(Model.Family, scheduler),
+            StartIndex = start,
+        }, progress, cancellation);
+        var inversionTime = clock.Elapsed;
+        float[] reconstructed = inverter.Denoise(trace.Latent, start, trace.NoiseMaps, prompt, null, 1.0, cancellation: cancellation);
+        // The loops are done: the other jobs need not wait for this one's VAE.
+        unet.Dispose();
         RgbImage reconstruction = Decode(reconstructed, shape, image.Width, image.Height);
 
         return new InversionResult
@@ -171,22 +181,24 @@ public sealed class InversionPipeline(DiffusionModel model)
 
         // The edit must see the UNet conditioned as the inversion saw it (same LCM guidance embedding).
         var options = InversionParameters.Default with { InversionSteps = inversion.Timesteps.Count };
-        PromptEmbeddings target = Model.EncodePrompt(prompt);
-        PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.Prompt) : null;
         int calls = 0;
+        bool truncated;
         float[] latent;
         using (var unet = Model.OpenSeat(inversion.Parameters.LcmGuidanceScale))
         {
+            PromptEmbeddings target = Model.EncodePrompt(prompt);
+            PromptEmbeddings? negative = guidance > 1 ? Model.EncodePrompt(inversion.Prompt) : null;
             var inverter = new ReNoiseInverter(scheduler, unet, shape, options);
             latent = inverter.Denoise(inversion.Latent, inversion.StartIndex, inversion.NoiseMaps, target, negative, guidance,
                 (done, total) => { calls = done; progress?.Invoke(done, total); }, cancellation);
+            truncated = target.Truncated;
         }
         return new DenoiseResult
         {
             Image = Decode(latent, shape, inversion.Width, inversion.Height),
             Latent = latent,
             Nfe = calls,
-            PromptTruncated = target.Truncated,
+            PromptTruncated = truncated,
         };
     }
 
