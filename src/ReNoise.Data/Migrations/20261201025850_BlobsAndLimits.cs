@@ -15,13 +15,12 @@ namespace ReNoise.Data.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.DropForeignKey(
-                name: "FK_Jobs_Edits_EditId",
-                table: "Jobs");
-
-            migrationBuilder.DropForeignKey(
-                name: "FK_Jobs_Inversions_InversionId",
-                table: "Jobs");
+            // Data first, while no table rebuild is pending (SQLite rebuilds Jobs for its new foreign
+            // keys and Inversions for its dropped columns).
+            // What the old schema kept after a deletion or a finished job: job rows of deleted inversions
+            // (their prompt and file name) and finished jobs' uploads.
+            migrationBuilder.Sql("DELETE FROM \"Jobs\" WHERE \"InversionId\" IS NULL AND (\"Kind\" = 'Edit' OR \"Status\" = 'Done');");
+            migrationBuilder.Sql("UPDATE \"Jobs\" SET \"InputImage\" = NULL WHERE \"Status\" IN ('Done', 'Cancelled');");
 
             migrationBuilder.CreateTable(
                 name: "HealthProbes",
@@ -68,6 +67,14 @@ namespace ReNoise.Data.Migrations
                     $"SELECT \"Id\", '{kind}', \"OwnerId\", \"{column}\" FROM \"Inversions\" WHERE length(\"{column}\") > 0;");
             }
 
+            migrationBuilder.DropForeignKey(
+                name: "FK_Jobs_Edits_EditId",
+                table: "Jobs");
+
+            migrationBuilder.DropForeignKey(
+                name: "FK_Jobs_Inversions_InversionId",
+                table: "Jobs");
+
             migrationBuilder.DropColumn(
                 name: "CleanLatent",
                 table: "Inversions");
@@ -91,11 +98,6 @@ namespace ReNoise.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "ThumbnailPng",
                 table: "Inversions");
-
-            // What the old schema kept after a deletion or a finished job: job rows of deleted inversions
-            // (their prompt and file name) and finished jobs' uploads.
-            migrationBuilder.Sql("DELETE FROM \"Jobs\" WHERE \"InversionId\" IS NULL AND (\"Kind\" = 'Edit' OR \"Status\" = 'Done');");
-            migrationBuilder.Sql("UPDATE \"Jobs\" SET \"InputImage\" = NULL WHERE \"Status\" IN ('Done', 'Cancelled');");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Sessions_LastSeenAt",
