@@ -39,9 +39,24 @@ public partial class UploadForm
     private bool _reading;
     private bool _dragging;
     private string? _inputError;
+    private bool _ready;
 
-    /// <summary>False while prerendered (no circuit yet): the inputs are disabled, so nothing typed or picked is lost.</summary>
-    private bool Interactive => RendererInfo.IsInteractive;
+    /// <summary>
+    /// False while prerendered (no circuit yet) and until the first interactive render is in the browser
+    /// (the file input's script is attached then): the inputs stay disabled, so nothing typed or picked is lost.
+    /// </summary>
+    private bool Interactive => _ready;
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        // The file input attaches its script after its first interactive render; this render, which
+        // enables the inputs, reaches the browser after that.
+        if (firstRender && RendererInfo.IsInteractive)
+        {
+            _ready = true;
+            StateHasChanged();
+        }
+    }
 
     private StudioModel Model => Catalog.Find(_modelName) ?? Catalog.Default;
 
