@@ -44,7 +44,12 @@ public sealed class JobRunner(
         try
         {
             if (!await store.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId))
-                return; // cancelled (or claimed) meanwhile: nothing to run
+            {
+                // Cancelled (or claimed) meanwhile: nothing to run; the live state must not stay "queued".
+                if (await store.GetJobAsync(ticket.OwnerId, ticket.JobId) is { Status: JobStatus.Cancelled })
+                    await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
+                return;
+            }
             progress.Update(p => p with { Phase = JobPhase.Loading });
             if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, limited.Token);
             else await EditAsync(ticket, progress, limited.Token);
@@ -85,7 +90,7 @@ public sealed class JobRunner(
     /// <summary>Shows the failure at once, then records it on the row, retrying a write the database refuses.</summary>
     private async Task Fail(JobTicket ticket, JobProgressWriter progress, string message)
     {
-        bool resubmittable = ticket.Kind == JobKind.Edit || await Safe(() => store.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId)) is not null;
+        bool resubmittable = ticket.Kind == JobKind.Edit || (await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)))?.HasUpload == true;
         await progress.FinishAsync(p => p with { Phase = JobPhase.Failed, Error = message, CanResubmit = resubmittable });
         await RecordAsync(ticket, () => store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message), "failed");
     }
