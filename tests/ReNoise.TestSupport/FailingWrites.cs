@@ -8,8 +8,7 @@ namespace ReNoise.TestSupport;
 /// <summary>
 /// A disk that fills up on demand: while <see cref="Failing"/> is set, every command that writes
 /// (INSERT, UPDATE, DELETE, a write-ahead checkpoint) fails with SQLite's "database or disk is full"
-/// (SQLITE_FULL), as on a full filesystem; reads go through. Shared by the data and web tests
-/// (linked source), added to the contexts as an interceptor.
+/// (SQLITE_FULL), as on a full filesystem; reads go through. Added to the contexts as an interceptor.
 /// </summary>
 public sealed class FailingWrites : DbCommandInterceptor
 {
@@ -28,6 +27,12 @@ public sealed class FailingWrites : DbCommandInterceptor
 
     /// <summary>When set, only writes whose SQL contains this text fail (e.g. one table).</summary>
     public string? OnlyWhenSqlContains { get; set; }
+
+    /// <summary>
+    /// With <see cref="OnlyWhenSqlContains"/>: once a matching write has failed, every write fails (the
+    /// disk filled up at that moment), so a test can fill it at an exact point of a job.
+    /// </summary>
+    public bool FillUpAtFirstFailure { get; set; }
 
     public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
     {
@@ -72,6 +77,7 @@ public sealed class FailingWrites : DbCommandInterceptor
     {
         if (!_failing || !Writes(command.CommandText)) return;
         if (OnlyWhenSqlContains is { } only && !command.CommandText.Contains(only, StringComparison.Ordinal)) return;
+        if (FillUpAtFirstFailure) OnlyWhenSqlContains = null;
         Interlocked.Increment(ref _failed);
         throw new SqliteException("SQLite Error 13: 'database or disk is full'.", SqliteFull);
     }
