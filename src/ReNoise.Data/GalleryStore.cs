@@ -714,6 +714,30 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         return taken;
     }
 
+    /// <summary>
+    /// Jobs Running since before <paramref name="startedBefore"/> — longer than any run may take, so the worker
+    /// that claimed them is gone and the broker no longer holds their message — each taken (its start time set to
+    /// now, conditionally, so one web node takes it) to be handed to the broker again for another worker.
+    /// </summary>
+    public async Task<IReadOnlyList<JobInfo>> TakeOrphanedJobsAsync(DateTime startedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.Running && j.StartedAt < startedBefore)
+            .OrderBy(j => j.StartedAt).Take(limit)
+            .Select(ToJobInfo).ToListAsync(cancellationToken);
+        var taken = new List<JobInfo>();
+        foreach (var job in candidates)
+        {
+            var started = job.StartedAt;
+            if (await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running && j.StartedAt == started)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.StartedAt, now), cancellationToken) == 1)
+                taken.Add(job);
+        }
+        return taken;
+    }
+
     /// <summary>Several jobs' states by id, any owner (a web node checking the jobs its pages follow); no request, no upload.</summary>
     public async Task<IReadOnlyList<JobInfo>> GetJobStatesAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)
     {
