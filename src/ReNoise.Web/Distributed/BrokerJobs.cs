@@ -16,7 +16,7 @@ namespace ReNoise.Web.Distributed;
 /// are what <see cref="SharedQueueMonitor"/> last read from the database. A job whose message could not be
 /// sent (broker away) stays Queued and is sent by the monitor's sweep once the broker is back.
 /// </summary>
-public sealed class BrokerJobs(GalleryStore store, ISendEndpointProvider send, IPublishEndpoint publish, JobProgressHub hub,
+public sealed class BrokerJobs(GalleryStore store, IBus bus, JobProgressHub hub,
     IOptions<StudioOptions> options, ILogger<BrokerJobs> logger) : IJobBackend
 {
     private readonly int _queueSize = Math.Max(1, options.Value.Jobs.QueueSize);
@@ -52,7 +52,7 @@ public sealed class BrokerJobs(GalleryStore store, ISendEndpointProvider send, I
     {
         try
         {
-            var endpoint = await send.GetSendEndpoint(BrokerNames.ModelQueueAddress(message.Model));
+            var endpoint = await bus.GetSendEndpoint(BrokerNames.ModelQueueAddress(message.Model));
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(10));
             await endpoint.Send(message, timeout.Token);
@@ -77,8 +77,8 @@ public sealed class BrokerJobs(GalleryStore store, ISendEndpointProvider send, I
         hub.Publish(cancelled);
         try
         {
-            await publish.Publish(new CancelJob(jobId, owner));
-            await publish.Publish(new JobProgressed(cancelled), c => c.Durable = false);
+            await bus.Publish(new CancelJob(jobId, owner));
+            await bus.Publish(new JobProgressed(cancelled), c => c.Durable = false);
         }
         catch (Exception e)
         {
