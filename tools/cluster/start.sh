@@ -7,6 +7,7 @@
 #   RENOISE_CLUSTER_PORT_BASE=...  ports BASE+1.. (default 15300)
 #   RENOISE_CLUSTER_NO_BUILD=1     use the existing build of src/ReNoise.Web and src/ReNoise.Worker
 #   RENOISE_CLUSTER_TELEMETRY=...  None | Console (default: Console, into the logs) | Otlp (with OTEL_EXPORTER_OTLP_ENDPOINT)
+#   RENOISE_CLUSTER_SERVICES_ONLY=1  PostgreSQL and RabbitMQ only (what the distributed tests need; .ci/run uses it)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -72,6 +73,16 @@ if [ $started != 1 ]; then
 fi
 cat "$STATE/rabbit/rabbit.pid" > "$PIDS/rabbitmq.pid" 2>/dev/null || true
 echo "cluster: RabbitMQ on 127.0.0.1:$AMQP_PORT"
+
+if [ "${RENOISE_CLUSTER_SERVICES_ONLY:-}" = 1 ]; then
+  # For the distributed tests: a role that may create databases, and the broker's address.
+  echo "RENOISE_TEST_POSTGRES='Host=127.0.0.1;Port=$PG_PORT;Database=postgres;Username=renoise;Password=$PASSWORD'" > "$STATE/services.env"
+  echo "RENOISE_TEST_RABBITMQ=127.0.0.1:$AMQP_PORT" >> "$STATE/services.env"
+  chmod 600 "$STATE/services.env"
+  trap - ERR
+  echo "cluster: services up (connection settings in $STATE/services.env)"
+  exit 0
+fi
 
 # ---- the studio: build once, then 2 workers and 2 web nodes ----
 if [ "${RENOISE_CLUSTER_NO_BUILD:-}" != 1 ]; then
