@@ -34,8 +34,9 @@ public sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOption
         var problems = new List<string>();
         if (!Exporters.Contains(options.Exporter, StringComparer.OrdinalIgnoreCase))
             problems.Add($"{TelemetryOptions.SectionName}:Exporter '{options.Exporter}' is not supported; supported: {string.Join(", ", Exporters)}");
-        if (!string.IsNullOrEmpty(options.OtlpEndpoint) && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
-            problems.Add($"{TelemetryOptions.SectionName}:OtlpEndpoint '{options.OtlpEndpoint}' is not an absolute URL");
+        if (!string.IsNullOrEmpty(options.OtlpEndpoint)
+            && !(Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"))
+            problems.Add($"{TelemetryOptions.SectionName}:OtlpEndpoint '{options.OtlpEndpoint}' is not an http(s) URL");
         if (options.MetricIntervalSeconds < 1)
             problems.Add($"{TelemetryOptions.SectionName}:MetricIntervalSeconds must be at least 1, got {options.MetricIntervalSeconds}");
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);

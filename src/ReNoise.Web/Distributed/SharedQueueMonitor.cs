@@ -17,14 +17,16 @@ namespace ReNoise.Web.Distributed;
 /// database is taken conditionally, so two nodes never hand the same job on twice at once (and a duplicate
 /// message is harmless: the worker's claim skips it).
 /// </summary>
-public sealed class SharedQueueMonitor(GalleryStore store, BrokerJobs jobs, JobProgressHub hub, TimeProvider time,
+public sealed class SharedQueueMonitor(GalleryStore store, BrokerJobs jobs, JobProgressHub hub, IModelCatalog catalog, TimeProvider time,
     IOptions<BrokerOptions> options, IOptions<StudioOptions> studio, JobTelemetry telemetry, ILogger<SharedQueueMonitor> logger) : BackgroundService
 {
     private volatile QueueView _view = QueueView.Empty;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        telemetry.ObserveQueueDepth(() => _view.WaitingByModel.Select(m => new Measurement<int>(m.Value, new KeyValuePair<string, object?>("model", m.Key))));
+        // Every model, an empty queue included (0 is a reading, not a missing one).
+        telemetry.ObserveQueueDepth(() => catalog.Models.Select(m =>
+            new Measurement<int>(_view.WaitingByModel.GetValueOrDefault(m.Name), new KeyValuePair<string, object?>("model", m.Name))));
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.QueuePollMs), time);
         do
         {

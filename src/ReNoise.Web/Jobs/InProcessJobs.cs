@@ -45,8 +45,9 @@ public sealed class InProcessJobs : IJobBackend
             lock (_gate)
             {
                 DrainIncoming();
-                return _waiting.Models.Select(m => new System.Diagnostics.Metrics.Measurement<int>(_waiting.Order(m).Count,
-                    new KeyValuePair<string, object?>("model", m))).ToList();
+                // Every model, an empty queue included (0 is a reading, not a missing one).
+                return _catalog.Models.Select(m => new System.Diagnostics.Metrics.Measurement<int>(_waiting.Order(m.Name).Count,
+                    new KeyValuePair<string, object?>("model", m.Name))).ToList();
             }
         });
     }
