@@ -27,10 +27,13 @@ public sealed class JobTelemetry : IDisposable
     public JobTelemetry(IMeterFactory meters)
     {
         _meter = meters.Create(Name);
-        _duration = _meter.CreateHistogram<double>("renoise.job.duration", "s", "Time a job ran on a worker, from its claim to its end");
-        _queueWait = _meter.CreateHistogram<double>("renoise.job.queue_wait", "s", "Time a job waited from its admission to its start");
-        _perCall = _meter.CreateHistogram<double>("renoise.unet.call.duration", "s",
-            "ONNX Runtime time per model call of a job (UNet calls dominate; a batched call counts once for each job seated in it)");
+        // Buckets for what these measure (the SDK's default ones start at 5 and would put every model call in one).
+        var jobSeconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1800] };
+        var callSeconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] };
+        _duration = _meter.CreateHistogram("renoise.job.duration", "s", "Time a job ran on a worker, from its claim to its end", null, jobSeconds);
+        _queueWait = _meter.CreateHistogram("renoise.job.queue_wait", "s", "Time a job waited from its admission to its start", null, jobSeconds);
+        _perCall = _meter.CreateHistogram("renoise.unet.call.duration", "s",
+            "ONNX Runtime time per model call of a job (UNet calls dominate; a batched call counts once for each job seated in it)", null, callSeconds);
         _batchSize = _meter.CreateHistogram<double>("renoise.unet.batch.size", "{job}",
             "Jobs per batched UNet call while a job ran (cross-job batching; 1: nothing shared)");
         _finished = _meter.CreateCounter<long>("renoise.jobs.finished", "{job}", "Jobs that ended, by outcome");
