@@ -25,6 +25,14 @@ public sealed class TelemetryStudioFactory : StudioFactory
     }
 }
 
+/// <summary>
+/// Alone: OpenTelemetry listens to every meter of this name in the process, so the other test
+/// classes' studios running jobs at the same time would add their points to these.
+/// </summary>
+[CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]
+public sealed class TelemetryCollection;
+
+[Collection(nameof(TelemetryCollection))]
 public sealed class TelemetryTests(TelemetryStudioFactory factory) : IClassFixture<TelemetryStudioFactory>
 {
     [Fact]
