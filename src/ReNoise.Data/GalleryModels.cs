@@ -49,8 +49,8 @@ public sealed record GalleryQuery
     public int Take { get; init; } = 24;
 }
 
-/// <summary>The rows of one gallery page and how many match the query in all.</summary>
-public sealed record GalleryPage(IReadOnlyList<InversionSummary> Items, int Total);
+/// <summary>The rows of one gallery page (a listing) and how many match the query in all.</summary>
+public sealed record GalleryListing(IReadOnlyList<InversionSummary> Items, int Total);
 
 /// <summary>A saved parameter preset (its parameters are the web's JSON).</summary>
 public sealed record PresetInfo(Guid Id, string Name, string ModelName, string ParametersJson, DateTime UpdatedAt);

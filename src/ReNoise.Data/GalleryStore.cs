@@ -111,7 +111,7 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     /// One page of the owner's gallery (<see cref="GalleryQuery"/>): only that page's rows are read, with
     /// each inversion's number of edits, and the count of all rows that match.
     /// </summary>
-    public async Task<GalleryPage> ListInversionsPageAsync(Guid ownerId, GalleryQuery query, CancellationToken cancellationToken = default)
+    public async Task<GalleryListing> ListInversionsPageAsync(Guid ownerId, GalleryQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(query.Skip);
@@ -121,7 +121,7 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         var matching = Matching(db, ownerId, query);
         int total = await matching.CountAsync(cancellationToken);
         var items = await Summaries(matching, db, query.Sort).Skip(query.Skip).Take(query.Take).ToListAsync(cancellationToken);
-        return new GalleryPage(items, total);
+        return new GalleryListing(items, total);
     }
 
     /// <summary>The names of the models the owner's inversions were made with, alphabetically (the gallery's filter).</summary>
