@@ -31,7 +31,29 @@ public sealed record InversionSummary(
     double? Ssim,
     int Nfe,
     int Width,
-    int Height);
+    int Height,
+    int EditCount = 0);
+
+/// <summary>
+/// One page of an owner's gallery: prompts containing <see cref="Search"/> (case-insensitive), of
+/// <see cref="Model"/> only when given, in <see cref="Sort"/> order, <see cref="Take"/> rows from <see cref="Skip"/>.
+/// </summary>
+public sealed record GalleryQuery
+{
+    public const int MaxTake = 200;
+
+    public string? Search { get; init; }
+    public string? Model { get; init; }
+    public InversionSort Sort { get; init; } = InversionSort.Newest;
+    public int Skip { get; init; }
+    public int Take { get; init; } = 24;
+}
+
+/// <summary>The rows of one gallery page (a listing) and how many match the query in all.</summary>
+public sealed record GalleryListing(IReadOnlyList<InversionSummary> Items, int Total);
+
+/// <summary>A saved parameter preset (its parameters are the web's JSON).</summary>
+public sealed record PresetInfo(Guid Id, string Name, string ModelName, string ParametersJson, DateTime UpdatedAt);
 
 /// <summary>An edit without its image (fetch that with <see cref="GalleryStore.GetEditAsync"/>).</summary>
 public sealed record EditSummary(

@@ -84,7 +84,7 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
 
     /// <summary>
     /// Deletes anonymous sessions not seen since <paramref name="notSeenSince"/> that hold nothing: no
-    /// inversion and no job. Returns how many were deleted.
+    /// inversion, no job and no saved preset. Returns how many were deleted.
     /// </summary>
     public async Task<int> ExpireEmptySessionsAsync(DateTime notSeenSince, CancellationToken cancellationToken = default)
     {
@@ -92,7 +92,8 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         return await db.Sessions
             .Where(s => s.LastSeenAt < notSeenSince
                         && !db.Inversions.Any(i => i.OwnerId == s.Id)
-                        && !db.Jobs.Any(j => j.OwnerId == s.Id))
+                        && !db.Jobs.Any(j => j.OwnerId == s.Id)
+                        && !db.ParameterPresets.Any(p => p.OwnerId == s.Id))
             .ExecuteDeleteAsync(cancellationToken);
     }
 
@@ -106,10 +107,50 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         return await InversionSummaries(db, ownerId, sort).ToListAsync(cancellationToken);
     }
 
-    /// <summary>The query behind <see cref="ListInversionsAsync"/>, exposed so its SQL can be inspected.</summary>
-    internal static IQueryable<InversionSummary> InversionSummaries(ReNoiseDbContext db, Guid ownerId, InversionSort sort)
+    /// <summary>
+    /// One page of the owner's gallery (<see cref="GalleryQuery"/>): only that page's rows are read, with
+    /// each inversion's number of edits, and the count of all rows that match.
+    /// </summary>
+    public async Task<GalleryListing> ListInversionsPageAsync(Guid ownerId, GalleryQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Skip);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Take);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Take, GalleryQuery.MaxTake);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var matching = Matching(db, ownerId, query);
+        int total = await matching.CountAsync(cancellationToken);
+        var items = await Summaries(matching, db, query.Sort).Skip(query.Skip).Take(query.Take).ToListAsync(cancellationToken);
+        return new GalleryListing(items, total);
+    }
+
+    /// <summary>The names of the models the owner's inversions were made with, alphabetically (the gallery's filter).</summary>
+    public async Task<IReadOnlyList<string>> ListInversionModelsAsync(Guid ownerId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Inversions.AsNoTracking().Where(i => i.OwnerId == ownerId)
+            .Select(i => i.ModelName).Distinct().OrderBy(m => m).ToListAsync(cancellationToken);
+    }
+
+    private static IQueryable<Inversion> Matching(ReNoiseDbContext db, Guid ownerId, GalleryQuery query)
     {
         var owned = db.Inversions.AsNoTracking().Where(i => i.OwnerId == ownerId);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            // Lower-cased on both sides: case-insensitive on every provider, and no LIKE wildcards to escape.
+            string term = query.Search.Trim().ToLowerInvariant();
+            owned = owned.Where(i => i.Prompt.ToLower().Contains(term));
+        }
+        if (!string.IsNullOrWhiteSpace(query.Model)) owned = owned.Where(i => i.ModelName == query.Model);
+        return owned;
+    }
+
+    /// <summary>The query behind <see cref="ListInversionsAsync"/>, exposed so its SQL can be inspected.</summary>
+    internal static IQueryable<InversionSummary> InversionSummaries(ReNoiseDbContext db, Guid ownerId, InversionSort sort) =>
+        Summaries(db.Inversions.AsNoTracking().Where(i => i.OwnerId == ownerId), db, sort);
+
+    private static IQueryable<InversionSummary> Summaries(IQueryable<Inversion> owned, ReNoiseDbContext db, InversionSort sort)
+    {
         var ordered = sort switch
         {
             InversionSort.Newest => owned.OrderByDescending(i => i.CreatedAt),
@@ -122,7 +163,8 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
             _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
         };
         return ordered.ThenBy(i => i.Id).Select(i => new InversionSummary(
-            i.Id, i.Prompt, i.ModelName, i.SchedulerName, i.CreatedAt, i.Psnr, i.Ssim, i.Nfe, i.Width, i.Height));
+            i.Id, i.Prompt, i.ModelName, i.SchedulerName, i.CreatedAt, i.Psnr, i.Ssim, i.Nfe, i.Width, i.Height,
+            db.Edits.Count(e => e.InversionId == i.Id)));
     }
 
     /// <summary>The inversion's row (no image or tensor); null when it is not the owner's.</summary>
@@ -180,6 +222,75 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
             .ExecuteDeleteAsync(cancellationToken) == 1;
         if (deleted) await CheckpointAsync(db, cancellationToken);
         return deleted;
+    }
+
+    /// <summary>
+    /// Deletes several of the owner's inversions, each with every byte of it (as <see cref="DeleteInversionAsync"/>),
+    /// in one statement; ids that are not the owner's are left alone. Returns how many were deleted.
+    /// </summary>
+    public async Task<int> DeleteInversionsAsync(Guid ownerId, IReadOnlyCollection<Guid> inversionIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inversionIds);
+        if (inversionIds.Count == 0) return 0;
+        var ids = inversionIds.Distinct().ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        int deleted = await db.Inversions.Where(i => i.OwnerId == ownerId && ids.Contains(i.Id)).ExecuteDeleteAsync(cancellationToken);
+        if (deleted > 0) await CheckpointAsync(db, cancellationToken);
+        return deleted;
+    }
+
+    // ---- Parameter presets ----
+
+    public const int MaxPresetNameLength = 80;
+
+    /// <summary>A session keeps at most this many presets; saving another under a new name is refused.</summary>
+    public const int MaxPresetsPerSession = 50;
+
+    /// <summary>The owner's presets, by name.</summary>
+    public async Task<IReadOnlyList<PresetInfo>> ListPresetsAsync(Guid ownerId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ParameterPresets.AsNoTracking().Where(p => p.OwnerId == ownerId)
+            .OrderBy(p => p.Name).ThenBy(p => p.Id)
+            .Select(p => new PresetInfo(p.Id, p.Name, p.ModelName, p.ParametersJson, p.UpdatedAt))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Saves the owner's preset <paramref name="name"/> (trimmed, 1 to <see cref="MaxPresetNameLength"/>
+    /// characters), replacing one of the same name. Null when the session already holds
+    /// <see cref="MaxPresetsPerSession"/> presets and this is a new name.
+    /// </summary>
+    public async Task<PresetInfo?> SavePresetAsync(Guid ownerId, string name, string modelName, string parametersJson,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(modelName);
+        ArgumentNullException.ThrowIfNull(parametersJson);
+        name = name.Trim();
+        if (name.Length == 0 || name.Length > MaxPresetNameLength)
+            throw new ArgumentException($"a preset name has 1 to {MaxPresetNameLength} characters", nameof(name));
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var existing = await db.ParameterPresets.FirstOrDefaultAsync(p => p.OwnerId == ownerId && p.Name == name, cancellationToken);
+        if (existing is null)
+        {
+            if (await db.ParameterPresets.CountAsync(p => p.OwnerId == ownerId, cancellationToken) >= MaxPresetsPerSession) return null;
+            existing = new ParameterPreset { Id = Guid.NewGuid(), OwnerId = ownerId, Name = name, CreatedAt = now };
+            db.Add(existing);
+        }
+        existing.ModelName = modelName;
+        existing.ParametersJson = parametersJson;
+        existing.UpdatedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return new PresetInfo(existing.Id, existing.Name, existing.ModelName, existing.ParametersJson, existing.UpdatedAt);
+    }
+
+    /// <summary>Deletes the owner's preset; false when it is not the owner's.</summary>
+    public async Task<bool> DeletePresetAsync(Guid ownerId, Guid presetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ParameterPresets.Where(p => p.Id == presetId && p.OwnerId == ownerId).ExecuteDeleteAsync(cancellationToken) == 1;
     }
 
     // ---- Edits ----

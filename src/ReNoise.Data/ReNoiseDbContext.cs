@@ -13,6 +13,7 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<InversionBlob> InversionBlobs => Set<InversionBlob>();
     public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
+    public DbSet<ParameterPreset> ParameterPresets => Set<ParameterPreset>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -92,6 +93,17 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.HasIndex(x => new { x.OwnerId, x.Status });
             e.HasIndex(x => x.Status);
             e.Property(x => x.Model).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<ParameterPreset>(e =>
+        {
+            e.ToTable("ParameterPresets");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Name).HasMaxLength(GalleryStore.MaxPresetNameLength);
+            e.Property(x => x.ModelName).HasMaxLength(200);
+            // One preset of a name per session: saving under a name again replaces it.
+            e.HasIndex(x => new { x.OwnerId, x.Name }).IsUnique();
+            e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<UserSession>().HasIndex(s => s.LastSeenAt);

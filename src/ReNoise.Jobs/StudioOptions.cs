@@ -32,6 +32,14 @@ public sealed class UploadOptions
     /// 160 MB at the engine's 40-megapixel limit) and a core; further uploads wait their turn.
     /// </summary>
     public int DecodeConcurrency { get; set; } = 2;
+
+    public const long DefaultMaxArchiveBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Largest inversion import (a .zip of an inversion folder, or its files), in bytes; no file in it may
+    /// unpack to more. An SDXL inversion at 1024 px is a few megabytes.
+    /// </summary>
+    public long MaxArchiveBytes { get; set; } = DefaultMaxArchiveBytes;
 }
 
 public sealed class JobOptions
@@ -104,6 +112,7 @@ public sealed class StudioOptionsValidator : IValidateOptions<StudioOptions>
         }
         AtLeast("Uploads:MaxBytes", options.Uploads.MaxBytes, 1);
         AtLeast("Uploads:DecodeConcurrency", options.Uploads.DecodeConcurrency, 1);
+        AtLeast("Uploads:MaxArchiveBytes", options.Uploads.MaxArchiveBytes, 1);
         AtLeast("Jobs:QueueSize", options.Jobs.QueueSize, 1);
         AtLeast("Jobs:ConcurrencyPerModel", options.Jobs.ConcurrencyPerModel, 1);
         AtLeast("Jobs:MaxModelCalls", options.Jobs.MaxModelCalls, 1);

@@ -42,6 +42,10 @@ builder.Services.AddSingleton<UploadValidator>();
 builder.Services.AddSingleton<JobProgressHub>();
 builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<JobStatusReader>();
+builder.Services.AddSingleton<PromptTokenCounter>();
+builder.Services.AddSingleton<GalleryEvents>();
+builder.Services.AddSingleton<InversionArchives>();
+builder.Services.AddSingleton<StudioPresets>();
 var health = builder.Services.AddHealthChecks().AddCheck<DatabaseWriteCheck>("database");
 builder.Services.AddReNoiseTelemetry(builder.Configuration, "renoise-web", tracing => tracing.AddAspNetCoreInstrumentation());
 if (mode == StudioMode.Embedded)
@@ -84,7 +88,10 @@ builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<Studio
 });
 
 builder.Services.AddMudServices();
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+// The server pings every 5 s and the page's script gives up on a silent server after 12 s
+// (wwwroot/js/studio.js), so a server that went away shows the reconnect banner within seconds.
+builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+    .AddHubOptions(hub => hub.KeepAliveInterval = TimeSpan.FromSeconds(5));
 builder.Services.AddScoped<CircuitConnection>();
 builder.Services.AddScoped<CircuitHandler>(sp => sp.GetRequiredService<CircuitConnection>());
 

@@ -42,7 +42,7 @@ public sealed class MigrationTests : IDisposable
         var tables = await db.Database
             .SqlQueryRaw<string>("SELECT name AS Value FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' AND name NOT LIKE '^_^_EF%' ESCAPE '^'")
             .ToListAsync();
-        Assert.Equal(["Edits", "HealthProbes", "InversionBlobs", "Inversions", "Jobs", "Sessions", "ShareLinks"], tables.Order());
+        Assert.Equal(["Edits", "HealthProbes", "InversionBlobs", "Inversions", "Jobs", "ParameterPresets", "Sessions", "ShareLinks"], tables.Order());
     }
 
     [Fact]

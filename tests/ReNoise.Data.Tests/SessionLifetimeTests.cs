@@ -44,6 +44,8 @@ public sealed class SessionLifetimeTests : StoreTests
         await Store.AddInversionAsync(withInversion, Samples.Inversion());
         Guid withJob = await Store.CreateSessionAsync();
         await Store.EnqueueInvertJobAsync(withJob, "{}", Samples.Bytes(10, 1));
+        Guid withPreset = await Store.CreateSessionAsync();
+        await Store.SavePresetAsync(withPreset, "mine", "demo", "{}");
         Guid empty = await Store.CreateSessionAsync();
         Db.Clock.Advance(TimeSpan.FromDays(40));
         Guid recent = await Store.CreateSessionAsync();
@@ -53,7 +55,7 @@ public sealed class SessionLifetimeTests : StoreTests
         Assert.Equal(2, expired); // Owner (the base class's, empty) and "empty"
         await using var db = Db.NewContext();
         var left = await db.Sessions.Select(s => s.Id).ToListAsync();
-        Assert.Equal(new[] { withInversion, withJob, recent }.Order(), left.Order());
+        Assert.Equal(new[] { withInversion, withJob, withPreset, recent }.Order(), left.Order());
         Assert.DoesNotContain(empty, left);
     }
 }

@@ -274,6 +274,43 @@ namespace ReNoise.Data.Postgres.Migrations
                     b.ToTable("Jobs", (string)null);
                 });
 
+            modelBuilder.Entity("ReNoise.Data.Entities.ParameterPreset", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ModelName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("ParameterPresets", (string)null);
+                });
+
             modelBuilder.Entity("ReNoise.Data.Entities.ShareLink", b =>
                 {
                     b.Property<Guid>("Id")
@@ -378,6 +415,15 @@ namespace ReNoise.Data.Postgres.Migrations
                         .HasForeignKey("InversionId")
                         .OnDelete(DeleteBehavior.Cascade);
 
+                    b.HasOne("ReNoise.Data.Entities.UserSession", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ReNoise.Data.Entities.ParameterPreset", b =>
+                {
                     b.HasOne("ReNoise.Data.Entities.UserSession", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")

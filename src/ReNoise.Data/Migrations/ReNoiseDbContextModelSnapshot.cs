@@ -269,6 +269,43 @@ namespace ReNoise.Data.Migrations
                     b.ToTable("Jobs", (string)null);
                 });
 
+            modelBuilder.Entity("ReNoise.Data.Entities.ParameterPreset", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ModelName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParametersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("ParameterPresets", (string)null);
+                });
+
             modelBuilder.Entity("ReNoise.Data.Entities.ShareLink", b =>
                 {
                     b.Property<Guid>("Id")
@@ -373,6 +410,15 @@ namespace ReNoise.Data.Migrations
                         .HasForeignKey("InversionId")
                         .OnDelete(DeleteBehavior.Cascade);
 
+                    b.HasOne("ReNoise.Data.Entities.UserSession", null)
+                        .WithMany()
+                        .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ReNoise.Data.Entities.ParameterPreset", b =>
+                {
                     b.HasOne("ReNoise.Data.Entities.UserSession", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")

@@ -6,6 +6,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -14,7 +15,7 @@ namespace ReNoise.Engine.Imaging;
 /// <summary>
 /// Reads a user's image (PNG, JPEG, WebP, BMP, GIF first frame) into the exact size the VAE
 /// gets: EXIF orientation applied, alpha flattened over white, scaled to cover the target and
-/// centre-cropped. Every failure the user can cause becomes a one-line
+/// centre-cropped (or padded, or a chosen region: <see cref="ImageFit"/>). Every failure the user can cause becomes a one-line
 /// <see cref="ReNoiseInputException"/> naming the file.
 /// </summary>
 public static class ImageLoader
@@ -40,11 +41,30 @@ public static class ImageLoader
     }
 
     /// <summary>Loads an image from <paramref name="stream"/>; <paramref name="displayName"/> names it in errors.</summary>
-    public static RgbImage Load(Stream stream, int width, int height, string displayName)
+    public static RgbImage Load(Stream stream, int width, int height, string displayName) =>
+        Load(stream, width, height, displayName, ImageFit.CentreCrop);
+
+    /// <summary>Loads an image from <paramref name="stream"/> fitted to width x height as <paramref name="fit"/> says.</summary>
+    public static RgbImage Load(Stream stream, int width, int height, string displayName, ImageFit fit)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(fit);
         CheckTarget(width, height);
-        return Decode(ReadStream(stream, displayName), displayName, new Size(width, height));
+        return Decode(ReadStream(stream, displayName), displayName, new Size(width, height), fit);
+    }
+
+    /// <summary>
+    /// The size of the image in <paramref name="bytes"/> as it is displayed (EXIF orientation applied),
+    /// read from its header only; an unreadable or oversized image is a <see cref="ReNoiseInputException"/>
+    /// as <see cref="Load(Stream, int, int, string)"/> would throw it.
+    /// </summary>
+    public static (int Width, int Height) ReadSize(byte[] bytes, string displayName)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var (info, _) = Identify(bytes, displayName);
+        ushort orientation = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value ?? 1;
+        // Orientations 5 to 8 turn the image a quarter: its displayed width is the stored height.
+        return orientation is >= 5 and <= 8 ? (info.Height, info.Width) : (info.Width, info.Height);
     }
 
     private static void CheckTarget(int width, int height)
@@ -88,7 +108,67 @@ public static class ImageLoader
     /// Identify (header only) -> size limit -> truncation check -> decode -> orient -> resize ->
     /// flatten. <paramref name="target"/> null keeps the decoded size (exact pixels).
     /// </summary>
-    internal static RgbImage Decode(byte[] bytes, string displayName, Size? target)
+    internal static RgbImage Decode(byte[] bytes, string displayName, Size? target, ImageFit? fit = null)
+    {
+        var (info, format) = Identify(bytes, displayName);
+        string? truncation = ImageIntegrity.FindTruncation(bytes, format);
+        if (truncation is not null)
+            throw Unreadable(displayName, truncation);
+
+        Image<Rgba32> image;
+        try
+        {
+            using var data = new MemoryStream(bytes, writable: false);
+            image = Image.Load<Rgba32>(Decoding, data);
+        }
+        catch (Exception e) when (IsDecoderFailure(e))
+        {
+            throw Unreadable(displayName, Describe(e), e);
+        }
+
+        using (image)
+        {
+            // Animated WebP or any decoder that ignores first-frame mode: keep the first frame.
+            while (image.Frames.Count > 1)
+                image.Frames.RemoveFrame(image.Frames.Count - 1);
+
+            image.Mutate(c => c.AutoOrient());
+            if (target is Size size)
+                Fit(image, size, fit ?? ImageFit.CentreCrop);
+            return FlattenOverWhite(image);
+        }
+    }
+
+    /// <summary>Scales (and crops or pads) the oriented image to exactly <paramref name="size"/>.</summary>
+    private static void Fit(Image<Rgba32> image, Size size, ImageFit fit)
+    {
+        if (fit.Mode == ImageFitMode.Region)
+        {
+            int left = Math.Clamp((int)Math.Round(fit.Left * image.Width), 0, image.Width - 1);
+            int top = Math.Clamp((int)Math.Round(fit.Top * image.Height), 0, image.Height - 1);
+            int width = Math.Clamp((int)Math.Round(fit.Width * image.Width), 1, image.Width - left);
+            int height = Math.Clamp((int)Math.Round(fit.Height * image.Height), 1, image.Height - top);
+            if (left != 0 || top != 0 || width != image.Width || height != image.Height)
+                image.Mutate(c => c.Crop(new Rectangle(left, top, width, height)));
+        }
+        if (image.Width == size.Width && image.Height == size.Height) return;
+        image.Mutate(c => c.Resize(new ResizeOptions
+        {
+            Size = size,
+            // Pad: scale to fit and fill with transparency, which flattening turns white; otherwise
+            // scale to cover, then cut the overflow.
+            Mode = fit.Mode == ImageFitMode.Pad ? ResizeMode.Pad : ResizeMode.Crop,
+            Position = AnchorPositionMode.Center,
+            PadColor = Color.Transparent,
+            Sampler = KnownResamplers.Lanczos3,
+            // Resizing premultiplied colour is linear, so flattening afterwards equals
+            // flattening first, without an extra full-size pass.
+            PremultiplyAlpha = true,
+        }));
+    }
+
+    /// <summary>Header only: the format and size, refused when unreadable or over the limits.</summary>
+    private static (IImageInfo Info, IImageFormat Format) Identify(byte[] bytes, string displayName)
     {
         if (bytes.Length == 0)
             throw Unreadable(displayName, "the file is empty");
@@ -115,43 +195,7 @@ public static class ImageLoader
                 string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"'{displayName}': image is {info.Width}x{info.Height} pixels ({(long)info.Width * info.Height / 1e6:0.#} megapixels); the limit is {MaxPixels / 1_000_000} megapixels"));
 
-        string? truncation = ImageIntegrity.FindTruncation(bytes, format);
-        if (truncation is not null)
-            throw Unreadable(displayName, truncation);
-
-        Image<Rgba32> image;
-        try
-        {
-            using var data = new MemoryStream(bytes, writable: false);
-            image = Image.Load<Rgba32>(Decoding, data);
-        }
-        catch (Exception e) when (IsDecoderFailure(e))
-        {
-            throw Unreadable(displayName, Describe(e), e);
-        }
-
-        using (image)
-        {
-            // Animated WebP or any decoder that ignores first-frame mode: keep the first frame.
-            while (image.Frames.Count > 1)
-                image.Frames.RemoveFrame(image.Frames.Count - 1);
-
-            image.Mutate(c => c.AutoOrient());
-            if (target is Size size && (image.Width != size.Width || image.Height != size.Height))
-            {
-                image.Mutate(c => c.Resize(new ResizeOptions
-                {
-                    Size = size,
-                    Mode = ResizeMode.Crop, // scale to cover, then cut the overflow
-                    Position = AnchorPositionMode.Center,
-                    Sampler = KnownResamplers.Lanczos3,
-                    // Resizing premultiplied colour is linear, so flattening afterwards equals
-                    // flattening first, without an extra full-size pass.
-                    PremultiplyAlpha = true,
-                }));
-            }
-            return FlattenOverWhite(image);
-        }
+        return (info, format);
     }
 
     /// <summary>

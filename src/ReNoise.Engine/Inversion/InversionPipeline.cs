@@ -38,7 +38,7 @@ public sealed class InversionPipeline(DiffusionModel model)
         CheckSide(problems, ParameterKey.Height, height);
         if (problems.Count > 0) throw new ReNoiseInputException(problems);
 
-        IScheduler scheduler = SchedulerFactory.Create(given.Scheduler, config, given.InversionSteps);
+        IScheduler scheduler = CreateScheduler(given.Scheduler, config, given.InversionSteps);
         var parameters = given with { Scheduler = scheduler.Name, Width = width, Height = height };
         int start = StartIndexFor(scheduler.Timesteps, parameters.Strength, Model.Family == ModelFamily.Sdxl, config.NumTrainTimesteps);
         var shape = Model.LatentShapeFor(width, height);
@@ -53,6 +53,28 @@ public sealed class InversionPipeline(DiffusionModel model)
 
         return new InversionPlan(Model, request, parameters, scheduler, start, shape, ModelCallsFor(scheduler, start, parameters),
             tokens, limit, warnings);
+    }
+
+    /// <summary>
+    /// The scheduler for the plan. A step count its schedule cannot take is a problem with the step
+    /// count, said in the user's terms (the schedule's own message names scheduler_config.json keys).
+    /// </summary>
+    private static IScheduler CreateScheduler(string? name, SchedulerConfig config, int steps)
+    {
+        string resolved = name is null ? SchedulerFactory.DefaultNameFor(config, out _) : SchedulerFactory.Normalize(name);
+        if (resolved == SchedulerNames.Lcm && steps > config.OriginalInferenceSteps)
+            throw new ReNoiseInputException(new ParameterProblem(ParameterKey.InversionSteps,
+                $"must be at most {config.OriginalInferenceSteps} with the {resolved} scheduler (its distilled schedule has {config.OriginalInferenceSteps} steps), got {steps}",
+                1, config.OriginalInferenceSteps));
+        try
+        {
+            return SchedulerFactory.Create(resolved, config, steps);
+        }
+        catch (ReNoiseInputException e) when (e.Problems.Count == 0)
+        {
+            throw new ReNoiseInputException(new ParameterProblem(ParameterKey.InversionSteps,
+                $"cannot be {steps} with this model's {resolved} schedule (it would run past the model's last training timestep); try fewer"));
+        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Engine.IO;
+using ReNoise.Web.Services;
 using ReNoise.Web.Sessions;
 
 namespace ReNoise.Web.Endpoints;
@@ -19,6 +20,14 @@ public static class StudioEndpoints
             // Owner data is never cached by shared caches and never guessed from anything but the cookie.
             context.HttpContext.Response.Headers.CacheControl = "private, no-cache";
             return await next(context);
+        });
+
+        // The inversion as the CLI's folder, zipped: `renoise edit --inversion this.zip` takes it.
+        owned.MapGet("/inversions/{id:guid}/export.zip", async (Guid id, HttpContext http, InversionArchives archives, CancellationToken ct) =>
+        {
+            if (SessionCookie.Read(http.Request) is not Guid owner) return Results.NotFound();
+            var export = await archives.ExportAsync(owner, id, ct);
+            return export is null ? Results.NotFound() : Results.File(export.Zip, "application/zip", export.FileName);
         });
 
         owned.MapGet("/inversions/{id:guid}/{file}", async (Guid id, string file, HttpContext http, GalleryStore store, CancellationToken ct) =>

@@ -55,6 +55,9 @@ public sealed class InProcessJobs : IJobBackend
     /// <summary>Set by the worker: runs one job to its end (success, failure or cancellation).</summary>
     internal Func<JobTicket, CancellationToken, Func<bool>, Task<JobRunOutcome>>? Runner { get; set; }
 
+    /// <summary>How often waiting jobs get a fresh place and wait estimate while nothing else happens.</summary>
+    internal static TimeSpan EstimateRefresh { get; set; } = TimeSpan.FromSeconds(2);
+
     public int QueueSize => _queueSize;
 
     public int MaxJobsPerSession => _perSession;
@@ -203,7 +206,10 @@ public sealed class InProcessJobs : IJobBackend
                 foreach (var (ticket, job) in started)
                     tasks.Add(Task.Run(() => RunOneAsync(ticket, job, stopping), CancellationToken.None));
                 tasks.RemoveAll(t => t.IsCompleted);
-                await _wake.WaitAsync(stopping);
+                // While jobs wait, their estimates are refreshed now and then even when nothing starts or
+                // ends: the running jobs' pace is known better as they go.
+                if (waiting) await _wake.WaitAsync(EstimateRefresh, stopping);
+                else await _wake.WaitAsync(stopping);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -301,7 +307,7 @@ public sealed class InProcessJobs : IJobBackend
             DrainIncoming();
             foreach (string model in _waiting.Models)
             {
-                double? perCall = _pace.SecondsPerCall(model);
+                double? perCall = _pace.SecondsPerCall(model) ?? LivePace(model);
                 int slots = Math.Max(1, _catalog.Find(model)?.Concurrency ?? 1);
                 double ahead = _running.Values.Where(r => string.Equals(r.Ticket.Model, model, StringComparison.OrdinalIgnoreCase))
                     .Sum(r => Math.Max(0, r.Ticket.ModelCalls - (_hub.Get(r.Ticket.JobId)?.Nfe ?? 0)));
@@ -320,6 +326,26 @@ public sealed class InProcessJobs : IJobBackend
                 JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Queued,
                 QueuePosition = position, EstimatedWait = wait, ExpectedNfe = ticket.ModelCalls,
             });
+    }
+
+    /// <summary>
+    /// Seconds per model call of the model's running jobs so far, before any of its jobs has finished
+    /// (the first jobs after a start-up); null until one of them has made a call. Call under the lock.
+    /// </summary>
+    private double? LivePace(string model)
+    {
+        double seconds = 0;
+        int calls = 0;
+        foreach (var running in _running.Values)
+        {
+            if (!string.Equals(running.Ticket.Model, model, StringComparison.OrdinalIgnoreCase)) continue;
+            if (_hub.Get(running.Ticket.JobId) is { Nfe: > 0 } live)
+            {
+                seconds += live.Elapsed.TotalSeconds;
+                calls += live.Nfe;
+            }
+        }
+        return calls > 0 && seconds > 0 ? seconds / calls : null;
     }
 
     private sealed class RunningJob(JobTicket ticket, CancellationTokenSource cancellation)

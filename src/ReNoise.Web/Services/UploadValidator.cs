@@ -8,19 +8,39 @@ namespace ReNoise.Web.Services;
 
 /// <summary>
 /// An upload decoded once, at the working size: the file as sent (kept only while the form is open, to
-/// decode again if the working size changes), the working-size image as PNG (what the job keeps) and
-/// a JPEG preview.
+/// decode again if the working size or the fit changes), the photo's own size, how it was fitted, the
+/// working-size image as PNG (what the job keeps) and a JPEG preview.
 /// </summary>
-public sealed record PreparedUpload(byte[] Bytes, string FileName, int Width, int Height, byte[] WorkingPng, string PreviewDataUrl);
+public sealed record PreparedUpload(byte[] Bytes, string FileName, int Width, int Height, byte[] WorkingPng, string PreviewDataUrl)
+{
+    public ImageFit Fit { get; init; } = ImageFit.CentreCrop;
+    public int SourceWidth { get; init; }
+    public int SourceHeight { get; init; }
+}
 
 /// <summary>
 /// Everything the studio form submits for one inversion. <see cref="Prepared"/>, when the form already
-/// decoded <see cref="Image"/> at the planned working size, spares a second decode.
+/// decoded <see cref="Image"/> at the planned working size with <see cref="Fit"/>, spares a second decode.
 /// </summary>
 public sealed record InversionSubmission(byte[] Image, string FileName, string Prompt, string Model, InversionParameters Parameters)
 {
     public PreparedUpload? Prepared { get; init; }
+
+    /// <summary>How the photo is fitted to the working size (centre crop unless chosen otherwise).</summary>
+    public ImageFit Fit { get; init; } = ImageFit.CentreCrop;
 }
+
+/// <summary>Where a problem of the studio form shows: at the photo, at the prompt, at a parameter's field, or only in the form's list.</summary>
+public enum FormField
+{
+    Photo,
+    Prompt,
+    Parameter,
+    Form,
+}
+
+/// <summary>One thing that keeps the form from being submitted; <see cref="Key"/> names the parameter of a <see cref="FormField.Parameter"/> problem.</summary>
+public sealed record FormProblem(FormField Field, string Message, ParameterKey? Key = null);
 
 /// <summary>A submission that may be queued: the plan, its model calls and the upload at working size (PNG).</summary>
 public sealed record CheckedSubmission(InversionPlan Plan, int ModelCalls, byte[] WorkingPng);
@@ -55,7 +75,12 @@ public sealed class UploadValidator(IOptions<StudioOptions> options, IModelCatal
     /// Decodes the upload at the working size, waiting for a decoding slot; throws
     /// <see cref="ReNoiseInputException"/> with the loader's message (unreadable, too many pixels...).
     /// </summary>
-    public async Task<PreparedUpload> PrepareAsync(byte[] bytes, string fileName, int width, int height, CancellationToken cancellationToken = default)
+    public Task<PreparedUpload> PrepareAsync(byte[] bytes, string fileName, int width, int height, CancellationToken cancellationToken = default) =>
+        PrepareAsync(bytes, fileName, width, height, ImageFit.CentreCrop, cancellationToken);
+
+    /// <summary>As <see cref="PrepareAsync(byte[], string, int, int, CancellationToken)"/>, fitting the photo as <paramref name="fit"/> says.</summary>
+    public async Task<PreparedUpload> PrepareAsync(byte[] bytes, string fileName, int width, int height, ImageFit fit,
+        CancellationToken cancellationToken = default)
     {
         if (CheckSize(fileName, bytes.LongLength) is { } tooLarge) throw new ReNoiseInputException(tooLarge);
         await _decoding.WaitAsync(cancellationToken);
@@ -63,16 +88,73 @@ public sealed class UploadValidator(IOptions<StudioOptions> options, IModelCatal
         {
             return await Task.Run(() =>
             {
+                var (sourceWidth, sourceHeight) = ImageLoader.ReadSize(bytes, fileName);
                 using var stream = new MemoryStream(bytes, writable: false);
-                RgbImage image = ImageLoader.Load(stream, width, height, fileName);
+                RgbImage image = ImageLoader.Load(stream, width, height, fileName, fit);
                 return new PreparedUpload(bytes, fileName, image.Width, image.Height, ImageEncoding.ToPng(image),
-                    ImageEncoding.DataUrl(ImageEncoding.ToJpeg(image), "image/jpeg"));
+                    ImageEncoding.DataUrl(ImageEncoding.ToJpeg(image), "image/jpeg"))
+                {
+                    Fit = fit,
+                    SourceWidth = sourceWidth,
+                    SourceHeight = sourceHeight,
+                };
             }, cancellationToken);
         }
         finally
         {
             _decoding.Release();
         }
+    }
+
+    /// <summary>
+    /// The whole photo, its shape kept, at most <paramref name="maxSide"/> pixels a side, as a JPEG data URL:
+    /// what the form shows to choose a crop region on.
+    /// </summary>
+    public async Task<string> SourcePreviewAsync(byte[] bytes, string fileName, int maxSide = 640, CancellationToken cancellationToken = default)
+    {
+        if (CheckSize(fileName, bytes.LongLength) is { } tooLarge) throw new ReNoiseInputException(tooLarge);
+        await _decoding.WaitAsync(cancellationToken);
+        try
+        {
+            return await Task.Run(() =>
+            {
+                var (w, h) = ImageLoader.ReadSize(bytes, fileName);
+                double scale = Math.Min(1, (double)maxSide / Math.Max(w, h));
+                int width = Math.Max(1, (int)Math.Round(w * scale)), height = Math.Max(1, (int)Math.Round(h * scale));
+                using var stream = new MemoryStream(bytes, writable: false);
+                return ImageEncoding.DataUrl(ImageEncoding.ToJpeg(ImageLoader.Load(stream, width, height, fileName)), "image/jpeg");
+            }, cancellationToken);
+        }
+        finally
+        {
+            _decoding.Release();
+        }
+    }
+
+    /// <summary>
+    /// Every problem of the prompt and parameters on the model, each where the form shows it (the
+    /// prompt, a parameter's field, the form), and the plan when there is none. The parameters are
+    /// planned even when the prompt is missing, so all their problems show at once.
+    /// </summary>
+    public (InversionPlan? Plan, IReadOnlyList<FormProblem> Problems) Review(string? prompt, StudioModel model, InversionParameters parameters)
+    {
+        var problems = new List<FormProblem>();
+        if (string.IsNullOrWhiteSpace(prompt)) problems.Add(new(FormField.Prompt, "The source prompt is empty: describe what the image shows."));
+        InversionPlan? plan = null;
+        try
+        {
+            plan = catalog.Plan(model.Name, new InversionRequest { Prompt = prompt?.Trim() ?? "", Parameters = parameters });
+        }
+        catch (ReNoiseInputException e) when (e.Problems.Count > 0)
+        {
+            problems.AddRange(e.Problems.Select(p => new FormProblem(FormField.Parameter, ParameterLabels.Describe(p), p.Key)));
+        }
+        catch (ReNoiseInputException e)
+        {
+            problems.Add(new(FormField.Form, e.Message));
+        }
+        if (plan is not null && budget.CheckInversion(plan) is { } overBudget) problems.Add(new(FormField.Form, overBudget));
+        return (problems.Count == 0 ? plan : null, problems);
     }
 
     /// <summary>
@@ -108,11 +190,11 @@ public sealed class UploadValidator(IOptions<StudioOptions> options, IModelCatal
         var (plan, error) = Plan(submission.Prompt, model, submission.Parameters);
         if (plan is null) return (null, error);
         if (submission.Prepared is { } prepared && ReferenceEquals(prepared.Bytes, submission.Image)
-            && prepared.Width == plan.Width && prepared.Height == plan.Height)
+            && prepared.Width == plan.Width && prepared.Height == plan.Height && prepared.Fit == submission.Fit)
             return (new CheckedSubmission(plan, JobBudget.InversionCalls(plan), prepared.WorkingPng), null);
         try
         {
-            var upload = await PrepareAsync(submission.Image, submission.FileName, plan.Width, plan.Height, cancellationToken);
+            var upload = await PrepareAsync(submission.Image, submission.FileName, plan.Width, plan.Height, submission.Fit, cancellationToken);
             return (new CheckedSubmission(plan, JobBudget.InversionCalls(plan), upload.WorkingPng), null);
         }
         catch (ReNoiseInputException e)

@@ -115,6 +115,87 @@ public class ImageLoaderTests
         AssertColor(Red, image, 0, 15, 0);
     }
 
+    private static byte[] Png(Image<Rgba32> image)
+    {
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
+
+    private static RgbImage LoadFitted(Image<Rgba32> image, int width, int height, ImageFit fit)
+    {
+        using var stream = new MemoryStream(Png(image));
+        return ImageLoader.Load(stream, width, height, "photo.png", fit);
+    }
+
+    [Fact]
+    public void Padding_keeps_the_whole_photo_and_fills_the_rest_with_white()
+    {
+        // 64 x 32 quadrants into 32 x 32: scaled to 32 x 16 and centred, white above and below.
+        using var wide = Quadrants(64, 32);
+        RgbImage padded = LoadFitted(wide, 32, 32, ImageFit.Pad);
+        Assert.Equal((32, 32), (padded.Width, padded.Height));
+        AssertColor(White, padded, 16, 2, 0);
+        AssertColor(White, padded, 16, 29, 0);
+        AssertColor(Red, padded, 8, 11, 12);
+        AssertColor(Green, padded, 24, 11, 12);
+        AssertColor(Blue, padded, 8, 20, 12);
+
+        // A centre crop of the same photo has no white band: it keeps the middle of the picture only.
+        RgbImage cropped = LoadFitted(wide, 32, 32, ImageFit.CentreCrop);
+        AssertColor(Red, cropped, 8, 2, 12);
+        AssertColor(Green, cropped, 24, 2, 12);
+    }
+
+    [Fact]
+    public void A_small_photo_is_scaled_up_to_fit_when_padded()
+    {
+        using var tiny = Quadrants(8, 4);
+        RgbImage padded = LoadFitted(tiny, 32, 32, ImageFit.Pad);
+        Assert.Equal((32, 32), (padded.Width, padded.Height));
+        AssertColor(Red, padded, 4, 10, 40);
+        AssertColor(White, padded, 4, 2, 0);
+    }
+
+    [Fact]
+    public void A_chosen_region_is_what_the_model_sees()
+    {
+        // The top-right quarter of the quadrants is all green; the bottom-left quarter all blue.
+        using var photo = Quadrants(64, 64);
+        RgbImage topRight = LoadFitted(photo, 16, 16, ImageFit.Region(0.5, 0, 0.5, 0.5));
+        for (int y = 1; y < 15; y += 4)
+            for (int x = 1; x < 15; x += 4)
+                AssertColor(Green, topRight, x, y, 8);
+        RgbImage bottomLeft = LoadFitted(photo, 16, 16, ImageFit.Region(0, 0.5, 0.5, 0.5));
+        AssertColor(Blue, bottomLeft, 8, 8, 8);
+    }
+
+    [Theory]
+    [InlineData(-0.1, 0, 0.5, 0.5)]
+    [InlineData(0.6, 0, 0.5, 0.5)]
+    [InlineData(0, 0, 0, 0.5)]
+    [InlineData(0, 0, double.NaN, 0.5)]
+    public void A_region_outside_the_photo_is_refused(double left, double top, double width, double height)
+    {
+        var e = Assert.Throws<ReNoiseInputException>(() => ImageFit.Region(left, top, width, height));
+        Assert.Contains("must lie inside the photo", e.Message);
+    }
+
+    [Fact]
+    public void The_size_is_read_from_the_header_as_the_photo_is_displayed()
+    {
+        using var stored = new Image<Rgba32>(64, 32, Gray);
+        Assert.Equal((64, 32), ImageLoader.ReadSize(Png(stored), "flat.png"));
+        stored.Metadata.ExifProfile = new ExifProfile();
+        stored.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6); // turned a quarter to view
+        using var jpeg = new MemoryStream();
+        stored.SaveAsJpeg(jpeg, new JpegEncoder { Quality = 90 });
+        Assert.Equal((32, 64), ImageLoader.ReadSize(jpeg.ToArray(), "turned.jpg"));
+
+        var e = Assert.Throws<ReNoiseInputException>(() => ImageLoader.ReadSize("not an image"u8.ToArray(), "notes.txt"));
+        Assert.Contains("'notes.txt' is not a readable image", e.Message);
+    }
+
     [Fact]
     public void ExifOrientationIsApplied()
     {

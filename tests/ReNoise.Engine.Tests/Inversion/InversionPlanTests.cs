@@ -104,6 +104,17 @@ public sealed class InversionPlanTests : IDisposable
     }
 
     [Fact]
+    public void More_steps_than_the_lcm_schedule_holds_is_a_step_count_problem_in_plain_words()
+    {
+        var e = Assert.Throws<ReNoiseInputException>(() => Plan(InversionParameters.Default with { Scheduler = "lcm", InversionSteps = 60 }));
+        var problem = Assert.Single(e.Problems);
+        Assert.Equal(ParameterKey.InversionSteps, problem.Key);
+        Assert.Equal((1.0, 50.0), (problem.Min, problem.Max));
+        Assert.Equal("must be at most 50 with the lcm scheduler (its distilled schedule has 50 steps), got 60", problem.Message);
+        Assert.DoesNotContain("original_inference_steps", e.Message);
+    }
+
+    [Fact]
     public void The_prompt_is_counted_before_the_run_and_a_long_one_is_a_warning()
     {
         var plan = Plan(InversionParameters.Default);

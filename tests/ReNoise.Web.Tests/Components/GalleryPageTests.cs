@@ -26,8 +26,9 @@ public sealed class GalleryPageTests : StudioTestContext
         foreach (var (prompt, psnr) in inversions)
         {
             await gallery.AddInversionAsync(_owner, TestServices.Inversion(prompt, psnr));
-            await Task.Delay(5); // distinct creation times for the date sort
+            Clock.Advance(TimeSpan.FromSeconds(1)); // distinct creation times for the date sort (the store's clock is the context's)
         }
+        AsCircuit();
         Render<MudPopoverProvider>();
         _dialogs = Render<MudDialogProvider>();
         return Render<GalleryPage>(p => p.AddCascadingValue(new StudioSession(_owner)));
@@ -46,7 +47,9 @@ public sealed class GalleryPageTests : StudioTestContext
         Assert.DoesNotContain("harbour", page.Markup);
         var fox = page.FindAll("[data-testid=gallery-card]")[1];
         string id = fox.GetAttribute("data-inversion-id")!;
-        Assert.Contains($"/api/inversions/{id}/thumbnail.png", fox.QuerySelector(".mud-card-media")!.GetAttribute("style"));
+        Assert.Equal($"/api/inversions/{id}/thumbnail.png", fox.QuerySelector("[data-testid=gallery-thumbnail]")!.GetAttribute("src"));
+        Assert.Equal("a red fox", fox.QuerySelector("[data-testid=gallery-thumbnail]")!.GetAttribute("alt"));
+        Assert.Equal("0 edits", fox.QuerySelector("[data-testid=gallery-card-edits]")!.TextContent.Trim());
         Assert.Equal("demo-sd-turbo", fox.QuerySelector("[data-testid=gallery-card-model]")!.TextContent.Trim());
         Assert.Contains("PSNR 21.25 dB", fox.QuerySelector("[data-testid=gallery-card-metrics]")!.TextContent);
         Assert.Contains("NFE 40", fox.QuerySelector("[data-testid=gallery-card-metrics]")!.TextContent);

@@ -7,6 +7,8 @@ namespace ReNoise.Web.Tests.Components;
 
 public sealed class JobProgressViewTests : StudioTestContext
 {
+    public JobProgressViewTests() => AsCircuit();
+
     private static JobProgress Job(JobPhase phase) => new()
     {
         JobId = Guid.NewGuid(), OwnerId = Guid.NewGuid(), Kind = JobKind.Invert, Phase = phase,
@@ -78,5 +80,43 @@ public sealed class JobProgressViewTests : StudioTestContext
         Assert.Empty(view.FindAll("[data-testid=job-iteration]"));
         Assert.Empty(view.FindAll("[data-testid=job-preview]"));
         Assert.Equal("75", view.Find("[data-testid=job-progress]").GetAttribute("data-value"));
+    }
+
+    [Theory]
+    [InlineData(JobPhase.Reconstructing)]
+    [InlineData(JobPhase.Saving)]
+    [InlineData(JobPhase.Inverting)] // a long regularization: minutes between two model calls
+    public void The_elapsed_time_goes_on_between_the_engines_reports(JobPhase phase)
+    {
+        var progress = Job(phase) with { Step = 4, StepCount = 4, Nfe = 40, ExpectedNfe = 44, Elapsed = TimeSpan.FromSeconds(12) };
+        var view = Render<JobProgressView>(p => p.Add(x => x.Progress, progress));
+        Assert.Equal("12 s", Text(view, "job-elapsed"));
+
+        Clock.Advance(TimeSpan.FromSeconds(3));
+        view.WaitForAssertion(() => Assert.Equal("15 s", Text(view, "job-elapsed")));
+        Clock.Advance(TimeSpan.FromSeconds(60));
+        view.WaitForAssertion(() => Assert.Equal("1 min 15 s", Text(view, "job-elapsed")));
+
+        // A later report that was measured a moment before it arrived does not move the clock back.
+        view.Render(p => p.Add(x => x.Progress, progress with { Elapsed = TimeSpan.FromSeconds(74) }));
+        Assert.Equal("1 min 15 s", Text(view, "job-elapsed"));
+    }
+
+    [Fact]
+    public void A_finished_job_shows_the_time_it_took_and_stops_ticking()
+    {
+        var view = Render<JobProgressView>(p => p.Add(x => x.Progress, Job(JobPhase.Done) with { Elapsed = TimeSpan.FromSeconds(20), Nfe = 44, ExpectedNfe = 44 }));
+        Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal("20 s", Text(view, "job-elapsed"));
+    }
+
+    [Fact]
+    public void A_queued_job_says_when_it_starts_or_that_the_estimate_is_coming()
+    {
+        var view = Render<JobProgressView>(p => p.Add(x => x.Progress, Job(JobPhase.Queued) with { QueuePosition = 2, EstimatedWait = TimeSpan.FromSeconds(42) }));
+        Assert.Equal("starts in about 42 s", Text(view, "queue-wait"));
+
+        view.Render(p => p.Add(x => x.Progress, Job(JobPhase.Queued) with { QueuePosition = 1 }));
+        Assert.Equal("estimating the wait: the job ahead is still loading the model", Text(view, "queue-wait"));
     }
 }

@@ -17,6 +17,10 @@ public sealed class ParameterPanelTests : StudioTestContext
     ];
 
     private int _changes;
+
+    /// <summary>The message under a field (MudBlazor shows it instead of the field's help), or null.</summary>
+    private static string? FieldError(IRenderedComponent<ParameterPanel> panel, string id) =>
+        panel.Find($"#{id}").Closest(".mud-input-control")?.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() is { Length: > 0 } text ? text : null;
     private InversionParameters _current = InversionParameters.Default;
 
     private IRenderedComponent<ParameterPanel> RenderPanel(InversionParameters parameters)
@@ -54,7 +58,11 @@ public sealed class ParameterPanelTests : StudioTestContext
         Assert.All(help, text => Assert.True(text.Length > 40, $"'{text}' is not an explanation"));
         Assert.Contains(help, t => t.StartsWith("Extra fixed-point iterations per step", StringComparison.Ordinal) && t.Contains("Raising it"));
         Assert.Contains("Average the noise predictions", panel.Find(".param-help").TextContent);
-        Assert.Empty(panel.FindAll("[data-testid=param-error]"));
+        Assert.All(NumericFields, id => Assert.Null(FieldError(panel, id)));
+        // Each numeric field names its range (the engine's bounds).
+        Assert.Contains("Range: 1 to 1000.", panel.Find("#param-steps").Closest(".mud-input-control")!.TextContent);
+        Assert.Contains("Range: 0 to 1000.", panel.Find("#param-lambda-ac").Closest(".mud-input-control")!.TextContent);
+        Assert.Contains("Range: above 0, at most 1.", panel.Find("#param-strength").Closest(".mud-input-control")!.TextContent);
     }
 
     [Fact]
@@ -67,7 +75,8 @@ public sealed class ParameterPanelTests : StudioTestContext
         Assert.Equal(InversionParameters.Default with { RenoiseTolerance = 0.2 }, _current);
 
         panel.Find("#param-renoise-tolerance").Change("-1");
-        Assert.Contains("Adaptive tolerance must be a number from 0 to 1, got -1", panel.Find("[data-testid=param-error]").TextContent);
+        Assert.Equal("Adaptive tolerance must be a number from 0 to 1, got -1", FieldError(panel, "param-renoise-tolerance"));
+        Assert.Equal("true", panel.Find("#param-renoise-tolerance").GetAttribute("aria-invalid"));
     }
 
     [Fact]
@@ -77,18 +86,20 @@ public sealed class ParameterPanelTests : StudioTestContext
 
         panel.Find("#param-steps").Change("0");
         Assert.Equal(0, _current.InversionSteps);
-        Assert.Equal("Inversion steps N must be at least 1, got 0", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal("Inversion steps N must be at least 1, got 0", FieldError(panel, "param-steps"));
         Assert.Equal(1, _changes);
+        // The message is at its field only, once.
+        Assert.Single(panel.FindAll(".mud-input-helper-text"), e => e.TextContent.Contains("Inversion steps N must be at least 1"));
 
         panel.Find("#param-steps").Change("6");
-        Assert.Empty(panel.FindAll("[data-testid=param-error]"));
+        Assert.Null(FieldError(panel, "param-steps"));
 
         panel.Find("#param-lambda-ac").Change("-2");
-        Assert.Equal("λ AC must be a number from 0 to 1000, got -2", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal("λ AC must be a number from 0 to 1000, got -2", FieldError(panel, "param-lambda-ac"));
         panel.Find("#param-lambda-ac").Change("20");
 
         panel.Find("#param-average-rest-start").Change("10");
-        Assert.Equal("Averaging window for t ≥ 250 must start before it ends, got 10:10", panel.Find("[data-testid=param-error]").TextContent.Trim());
+        Assert.Equal("Averaging window for t ≥ 250 must start before it ends, got 10:10", FieldError(panel, "param-average-rest-start"));
         Assert.Equal(new AveragingWindow(10, 10), _current.AverageOtherSteps);
     }
 
@@ -103,5 +114,21 @@ public sealed class ParameterPanelTests : StudioTestContext
         Assert.False(_current.Averaging);
         Assert.True(panel.Find("#param-average-first-start").HasAttribute("disabled"));
         Assert.True(panel.Find("#param-average-rest-end").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void Problems_the_form_found_with_the_model_are_shown_at_their_fields()
+    {
+        Render<MudPopoverProvider>();
+        var panel = Render<ParameterPanel>(p => p
+            .Add(x => x.Parameters, InversionParameters.Default)
+            .Add(x => x.Expanded, true)
+            .Add(x => x.Problems, new Dictionary<ParameterKey, string>
+            {
+                [ParameterKey.Strength] = "Strength 0.1 inverts none of the 4 timesteps; raise it or the step count",
+            }));
+
+        Assert.Equal("Strength 0.1 inverts none of the 4 timesteps; raise it or the step count", FieldError(panel, "param-strength"));
+        Assert.Null(FieldError(panel, "param-steps"));
     }
 }

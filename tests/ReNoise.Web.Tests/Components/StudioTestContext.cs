@@ -1,6 +1,7 @@
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using MudBlazor.Services;
 using ReNoise.Web.Services;
 
@@ -22,10 +23,19 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<UploadValidator>();
         Services.AddScoped<ReNoise.Web.Hosting.CircuitConnection>();
         Services.AddSingleton<IModelCatalog>(TestServices.Catalog(options: settings));
+        Services.AddSingleton<PromptTokenCounter>();
+        Services.AddSingleton<GalleryEvents>();
+        // Resolved only by pages that use the gallery (their tests add the data layer first).
+        Services.AddSingleton<InversionArchives>();
+        Services.AddSingleton<StudioPresets>();
+        Services.AddSingleton<TimeProvider>(Clock);
         JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
     private readonly List<IDisposable> _afterwards = [];
+
+    /// <summary>The components' clock (job timers): it stands still until a test advances it.</summary>
+    protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
     /// <summary>Renders as a live circuit would (interactive), or as the prerendered page before it (not).</summary>
     protected void AsCircuit(bool interactive = true) =>

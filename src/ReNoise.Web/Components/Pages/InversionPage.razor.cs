@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Web.Components.Shared;
 using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
 using ReNoise.Web.Services;
@@ -24,6 +25,12 @@ public partial class InversionPage : IDisposable
     private JobProgressHub Hub { get; set; } = default!;
 
     [Inject]
+    private IModelCatalog Catalog { get; set; } = default!;
+
+    [Inject]
+    private GalleryEvents Events { get; set; } = default!;
+
+    [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
     [Inject]
@@ -43,13 +50,22 @@ public partial class InversionPage : IDisposable
     private IReadOnlyList<ShareLinkInfo> _links = [];
     private Dictionary<Guid, string> _editPrompts = [];
     private readonly Dictionary<Guid, JobProgress> _editJobs = [];
+    private readonly Dictionary<Guid, string> _jobPrompts = [];
     private readonly Dictionary<Guid, IDisposable> _subscriptions = [];
-    private string? _editPrompt;
-    private double _editGuidance = 1.0;
+    private readonly List<(string Prompt, double Guidance)> _pending = [];
+    private Guid? _selectedEdit;
     private string? _editError;
     private string? _newLink;
+    private string _newLinkShows = "";
     private bool _submitting;
     private bool _interactive;
+
+    /// <summary>Made with the bundled demo model (whose UNet ignores what a prompt means).</summary>
+    private bool IsDemo => _details is not null && Catalog.Find(_details.ModelName)?.IsDemo == true;
+
+    /// <summary>The edit shown large: the one chosen, else the newest.</summary>
+    private EditSummary? Selected => _edits.FirstOrDefault(e => e.Id == _selectedEdit)
+                                     ?? _edits.OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).FirstOrDefault();
 
     protected override async Task OnParametersSetAsync()
     {
@@ -62,7 +78,11 @@ public partial class InversionPage : IDisposable
         }
         await LoadHistoryAsync();
         foreach (var job in await Gallery.ListActiveJobsAsync(Session.OwnerId))
-            if (job.Kind == JobKind.Edit && job.InversionId == Id) _editJobs[job.Id] = Status.Compose(job);
+            if (job.Kind == JobKind.Edit && job.InversionId == Id)
+            {
+                _editJobs[job.Id] = Status.Compose(job);
+                _jobPrompts[job.Id] = PromptOf(job);
+            }
     }
 
     protected override void OnAfterRender(bool firstRender)
@@ -94,38 +114,65 @@ public partial class InversionPage : IDisposable
         if (progress.Phase == JobPhase.Done)
         {
             _editJobs.Remove(progress.JobId);
+            _jobPrompts.Remove(progress.JobId);
             if (_subscriptions.Remove(progress.JobId, out var subscription)) subscription.Dispose();
             await LoadHistoryAsync();
+            _selectedEdit = progress.EditId; // the new edit, large
             Snackbar.Add("The edit is ready", Severity.Success);
         }
+        // A slot is free now: the next waiting prompt goes.
+        if (progress.IsFinished) await SubmitPendingAsync();
         StateHasChanged();
     }
 
-    private async Task SubmitEditAsync() => await QueueEditAsync(_editPrompt ?? "", _editGuidance);
-
-    private async Task RerunAsync(EditSummary edit) => await QueueEditAsync(edit.Prompt, edit.Guidance);
-
-    private async Task QueueEditAsync(string prompt, double guidance)
+    private async Task SubmitEditsAsync(EditRequest request)
     {
         _editError = null;
+        _pending.AddRange(request.Prompts.Select(p => (p, request.Guidance)));
         _submitting = true;
         try
         {
+            await SubmitPendingAsync();
+        }
+        finally
+        {
+            _submitting = false;
+        }
+    }
+
+    private Task RerunAsync(EditSummary edit) => SubmitEditsAsync(new EditRequest([edit.Prompt], edit.Guidance));
+
+    /// <summary>
+    /// Queues waiting prompts while this browser has free slots; the rest wait here for one of this
+    /// page's jobs to finish. A refusal other than the quota stops the queue and says why.
+    /// </summary>
+    private async Task SubmitPendingAsync()
+    {
+        while (_pending.Count > 0 && Queue.ActiveCountOf(Session.OwnerId) < Queue.MaxJobsPerSession)
+        {
+            var (prompt, guidance) = _pending[0];
             var result = await Queue.SubmitEditAsync(Session.OwnerId, Id, prompt, guidance);
             if (result.JobId is not Guid jobId)
             {
+                // Another tab may have taken the slot meanwhile: wait for the next job of this page to end.
+                if (Queue.ActiveCountOf(Session.OwnerId) >= Queue.MaxJobsPerSession && _editJobs.Count > 0) return;
                 _editError = result.Error;
+                _pending.Clear();
                 return;
             }
+            _pending.RemoveAt(0);
+            _jobPrompts[jobId] = prompt;
             _editJobs[jobId] = await Status.GetAsync(Session.OwnerId, jobId) ?? new JobProgress
             {
                 JobId = jobId, OwnerId = Session.OwnerId, Kind = JobKind.Edit, Phase = JobPhase.Queued,
             };
             Watch(jobId);
         }
-        finally
+        if (_pending.Count > 0 && _editJobs.Count == 0)
         {
-            _submitting = false;
+            // Every slot is taken by jobs this page does not follow: nothing here would start the rest.
+            _editError = $"This browser already has {Queue.MaxJobsPerSession} jobs queued or running; wait for one to finish, then run the edit again.";
+            _pending.Clear();
         }
     }
 
@@ -134,6 +181,7 @@ public partial class InversionPage : IDisposable
     private void DismissJob(Guid jobId)
     {
         _editJobs.Remove(jobId);
+        _jobPrompts.Remove(jobId);
         if (_subscriptions.Remove(jobId, out var subscription)) subscription.Dispose();
     }
 
@@ -146,6 +194,7 @@ public partial class InversionPage : IDisposable
             return;
         }
         _newLink = Navigation.ToAbsoluteUri($"/s/{token}").ToString();
+        _newLinkShows = editId is Guid e && _editPrompts.TryGetValue(e, out var prompt) ? $"the edit “{prompt}”" : "the inversion";
         _links = await Gallery.ListShareLinksAsync(Session.OwnerId, Id);
     }
 
@@ -167,7 +216,9 @@ public partial class InversionPage : IDisposable
             $"The edit “{edit.Prompt}” and its share links will be deleted.", yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true) return;
         await Gallery.DeleteEditAsync(Session.OwnerId, edit.Id);
+        if (_selectedEdit == edit.Id) _selectedEdit = null;
         await LoadHistoryAsync();
+        Events.Changed(Session.OwnerId);
     }
 
     private async Task DeleteInversionAsync()
@@ -176,7 +227,20 @@ public partial class InversionPage : IDisposable
             "The inversion, all its edits and share links will be deleted.", yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true) return;
         await Gallery.DeleteInversionAsync(Session.OwnerId, Id);
+        Events.Changed(Session.OwnerId);
         Navigation.NavigateTo("/gallery");
+    }
+
+    private static string PromptOf(JobInfo job)
+    {
+        try
+        {
+            return JobJson.Read<EditJobRequest>(job.RequestJson).Prompt;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
     }
 
     public void Dispose()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
 
 namespace ReNoise.Web.Components.Shared;
@@ -19,6 +20,51 @@ public partial class JobProgressView
     /// <summary>Shows the decoded latent of inversion jobs.</summary>
     [Parameter]
     public bool ShowPreview { get; set; } = true;
+
+    [Inject]
+    private TimeProvider Time { get; set; } = default!;
+
+    private JobProgress? _seen;
+    private DateTimeOffset _seenAt;
+    private TimeSpan _shown;
+    private ITimer? _ticker;
+
+    /// <summary>Between two reports the job is still running: the clock goes on from the last report.</summary>
+    private bool Running => !Progress.IsFinished && Progress.Phase != JobPhase.Queued;
+
+    /// <summary>The elapsed time now: the last report's, plus the time since it arrived while the job runs; never going back.</summary>
+    private TimeSpan Elapsed
+    {
+        get
+        {
+            if (!Running) return Progress.Elapsed;
+            var now = Progress.Elapsed + (Time.GetUtcNow() - _seenAt);
+            if (now > _shown) _shown = now;
+            return _shown;
+        }
+    }
+
+    protected override void OnParametersSet()
+    {
+        if (!ReferenceEquals(Progress, _seen))
+        {
+            if (_seen?.JobId != Progress.JobId) _shown = TimeSpan.Zero;
+            _seen = Progress;
+            _seenAt = Time.GetUtcNow();
+        }
+        if (Running && RendererInfo.IsInteractive)
+            _ticker ??= Time.CreateTimer(_ => _ = Circuits.Safely(() => InvokeAsync(StateHasChanged)), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        else
+            StopTicking();
+    }
+
+    private void StopTicking()
+    {
+        _ticker?.Dispose();
+        _ticker = null;
+    }
+
+    public void Dispose() => StopTicking();
 
     private string PhaseText => Progress.Phase switch
     {
@@ -42,10 +88,13 @@ public partial class JobProgressView
         _ => Color.Primary,
     };
 
-    /// <summary>The wait estimate of a queued job, from the model's measured time per call.</summary>
+    /// <summary>
+    /// The wait estimate of a queued job, from the model's measured time per call (or, before a job of
+    /// the model has finished, the running jobs' pace so far).
+    /// </summary>
     private string WaitText => Progress.EstimatedWait is { } wait
         ? wait < TimeSpan.FromSeconds(1) ? "starts in a moment" : $"starts in about {Duration(wait)}"
-        : "no wait estimate yet (the model has not finished a job)";
+        : "estimating the wait: the job ahead is still loading the model";
 
     private static string Ratio(int value, int total) => total > 0 ? $"{value} / {total}" : "–";
 

@@ -21,6 +21,10 @@ public partial class WholeNumberField
     [Parameter]
     public bool Disabled { get; set; }
 
+    /// <summary>What is wrong with the value in effect (e.g. out of range), shown when the text itself is a number.</summary>
+    [Parameter]
+    public string? ExternalError { get; set; }
+
     [Parameter]
     public int Value { get; set; }
 
