@@ -216,7 +216,7 @@ public sealed class PostgresJobDistributionTests : JobDistributionTests
         Assert.False(db.Database.HasPendingModelChanges());
         var tables = await db.Database.SqlQueryRaw<string>(
             "SELECT table_name AS \"Value\" FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE '\\_\\_EF%'").ToListAsync();
-        Assert.Equal(["Edits", "HealthProbes", "InversionBlobs", "Inversions", "Jobs", "Sessions", "ShareLinks"], tables.Order());
+        Assert.Equal(["Edits", "HealthProbes", "InversionBlobs", "Inversions", "Jobs", "ParameterPresets", "Sessions", "ShareLinks"], tables.Order());
     }
 
     [SkippableFact]
