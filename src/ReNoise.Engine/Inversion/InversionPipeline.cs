@@ -280,7 +280,7 @@ public sealed class InversionPipeline(DiffusionModel model)
     }
 
     /// <summary>n_f, then one map per step, from the seed.</summary>
-    private static (float[] Forward, NoiseMaps Steps) DrawNoise(int seed, LatentShape shape, int stepMaps)
+    internal static (float[] Forward, NoiseMaps Steps) DrawNoise(int seed, LatentShape shape, int stepMaps)
     {
         var random = new SeededRandom(seed);
         var forward = new float[shape.Length];
