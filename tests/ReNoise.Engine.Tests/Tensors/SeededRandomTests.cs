@@ -41,7 +41,7 @@ public class SeededRandomTests
             for (int i = 0; i < length; i++) expected[i] = (float)reference.NextGaussian();
             var actual = new float[length];
             random.FillGaussian(actual);
-            Assert.Equal(expected, actual);
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
         }
         Assert.Equal(reference.NextGaussian(), random.NextGaussian());
         Assert.Equal(reference.NextGaussian(), random.NextGaussian());
