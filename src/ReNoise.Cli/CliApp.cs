@@ -17,6 +17,7 @@ public static class CliApp
         root.Subcommands.Add(DenoiseCommands.CreateEdit(stdout));
         root.Subcommands.Add(DenoiseCommands.CreateReconstruct(stdout));
         root.Subcommands.Add(BenchCommand.Create(stdout, stderr));
+        root.Subcommands.Add(BenchThroughputCommand.Create(stdout));
 
         ParseResult parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

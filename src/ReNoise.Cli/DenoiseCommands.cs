@@ -12,41 +12,50 @@ internal static class DenoiseCommands
 {
     public static Command CreateEdit(TextWriter stdout)
     {
-        var inversion = CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`");
+        var inversion = InversionOption();
         var prompt = CliApp.Required<string>("--prompt", "target prompt");
         var outDir = CliApp.Required<string>("--out", "output folder");
         var guidance = CliApp.Optional<double?>("--guidance", "edit guidance scale; above 1 the source prompt is the negative prompt (default 1)");
+        var model = ModelOption();
         var providers = new ProviderOptions();
         var command = new Command("edit", "Edit an inverted image by denoising it with a new prompt.");
-        foreach (var o in new Option[] { inversion, prompt, outDir, guidance }) command.Options.Add(o);
+        foreach (var o in new Option[] { inversion, prompt, outDir, guidance, model }) command.Options.Add(o);
         providers.AddTo(command);
         command.SetAction(p => Run(stdout, "edit", p.GetValue(inversion)!, p.GetValue(prompt), p.GetValue(outDir)!, p.GetValue(guidance) ?? 1.0,
-            providers.LoadOptions(p)));
+            p.GetValue(model), providers.LoadOptions(p)));
         return command;
     }
 
+    private static Option<string> InversionOption() =>
+        CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`, or a .zip of one (the studio's export)");
+
+    private static Option<string> ModelOption() =>
+        CliApp.Optional<string>("--model", "model folder to use instead of the one the manifest names (the same model elsewhere)");
+
     public static Command CreateReconstruct(TextWriter stdout)
     {
-        var inversion = CliApp.Required<string>("--inversion", "inversion folder written by `renoise invert`");
+        var inversion = InversionOption();
         var outDir = CliApp.Required<string>("--out", "output folder");
+        var model = ModelOption();
         var providers = new ProviderOptions();
         var command = new Command("reconstruct", "Denoise an inverted image with its source prompt and compare with the input.");
-        foreach (var o in new Option[] { inversion, outDir }) command.Options.Add(o);
+        foreach (var o in new Option[] { inversion, outDir, model }) command.Options.Add(o);
         providers.AddTo(command);
-        command.SetAction(p => Run(stdout, "reconstruct", p.GetValue(inversion)!, null, p.GetValue(outDir)!, 1.0, providers.LoadOptions(p)));
+        command.SetAction(p => Run(stdout, "reconstruct", p.GetValue(inversion)!, null, p.GetValue(outDir)!, 1.0, p.GetValue(model), providers.LoadOptions(p)));
         return command;
     }
 
     private static int Run(TextWriter stdout, string commandName, string inversionFolder, string? editPrompt, string outDir, double guidance,
-        ModelLoadOptions loadOptions)
+        string? modelFolder, ModelLoadOptions loadOptions)
     {
         var clock = Stopwatch.StartNew();
-        StoredInversion stored = InversionFolder.Read(inversionFolder);
-        var inversion = stored.Inversion;
+        var (inversion, inputPng) = Read(inversionFolder);
         bool reconstruct = editPrompt is null;
         string prompt = editPrompt ?? inversion.Prompt;
 
-        using var model = DiffusionModel.Load(inversion.Model.Path, loadOptions);
+        // The manifest's model folder is where the inversion was made; --model names the same model elsewhere
+        // (the pipeline refuses one whose family or schedule does not fit).
+        using var model = DiffusionModel.Load(modelFolder ?? inversion.Model.Path, loadOptions);
         var pipeline = new InversionPipeline(model);
         DenoiseResult result = pipeline.Denoise(inversion, prompt, guidance);
 
@@ -55,16 +64,15 @@ internal static class DenoiseCommands
         if (result.PromptTruncated) warnings.Add("the prompt is longer than the text encoder's 77 tokens and was truncated");
         if (reconstruct)
         {
-            string inputPath = Path.Combine(stored.Folder, InversionFolder.InputFile);
-            if (File.Exists(inputPath))
+            if (inputPng is not null)
             {
-                var input = RgbImage.Read(inputPath);
+                var input = RgbImage.Decode(inputPng, InversionFolder.InputFile);
                 psnr = ImageMetrics.Psnr(input, result.Image);
                 ssim = ImageMetrics.Ssim(input, result.Image);
             }
             else
             {
-                warnings.Add($"{inputPath} is missing, so PSNR and SSIM are not reported");
+                warnings.Add($"{InversionFolder.InputFile} is missing from {inversionFolder}, so PSNR and SSIM are not reported");
             }
         }
 
@@ -98,5 +106,19 @@ internal static class DenoiseCommands
             ? $"reconstructed {inversionFolder} into {outDir}: psnr {psnr:F2} dB  ssim {ssim:F4}  nfe {result.Nfe}"
             : $"edited {inversionFolder} with \"{prompt}\" into {outDir}: nfe {result.Nfe}");
         return 0;
+    }
+
+    /// <summary>The inversion and its input image from a folder or a .zip of one.</summary>
+    private static (InvertedLatent Inversion, byte[]? InputPng) Read(string path)
+    {
+        if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+        {
+            using var stream = File.OpenRead(path);
+            var archived = InversionArchive.Read(stream, path);
+            return (archived.Inversion, archived.File(InversionFolder.InputFile));
+        }
+        var stored = InversionFolder.Read(path);
+        string input = Path.Combine(stored.Folder, InversionFolder.InputFile);
+        return (stored.Inversion, File.Exists(input) ? File.ReadAllBytes(input) : null);
     }
 }

@@ -20,7 +20,7 @@ public enum InversionImage
     Thumbnail,
 }
 
-/// <summary>A gallery row: what a list shows, with only the small thumbnail image.</summary>
+/// <summary>A gallery row: what a list shows, no image or tensor (the thumbnail has its own URL).</summary>
 public sealed record InversionSummary(
     Guid Id,
     string Prompt,
@@ -31,8 +31,7 @@ public sealed record InversionSummary(
     double? Ssim,
     int Nfe,
     int Width,
-    int Height,
-    byte[] ThumbnailPng);
+    int Height);
 
 /// <summary>An edit without its image (fetch that with <see cref="GalleryStore.GetEditAsync"/>).</summary>
 public sealed record EditSummary(
@@ -71,17 +70,63 @@ public sealed record SharedInversionView(
     double? Psnr,
     double? Ssim,
     int Nfe,
-    byte[] InputPng,
-    byte[] ReconstructionPng,
     SharedEditView? Edit);
 
+/// <summary>The edit a share link shows (its image: <see cref="GalleryStore.GetSharedImageAsync"/>).</summary>
 public sealed record SharedEditView(
     DateTime CreatedAt,
     string Prompt,
-    double Guidance,
-    byte[] ImagePng);
+    double Guidance);
 
-/// <summary>A job's state without its input image (<see cref="GalleryStore.GetJobInputImageAsync"/>).</summary>
+/// <summary>The images a share link serves.</summary>
+public enum SharedImage
+{
+    Input,
+    Reconstruction,
+    Edit,
+}
+
+/// <summary>
+/// The heavy parts of a new inversion (<see cref="InversionBlobKind"/>): PNG images and float32
+/// tensors (<see cref="FloatBlob"/>); <see cref="NoiseMaps"/> is empty for deterministic samplers.
+/// </summary>
+public sealed record InversionFiles(
+    byte[] InputPng,
+    byte[] ReconstructionPng,
+    byte[] ThumbnailPng,
+    byte[] Latent,
+    byte[] CleanLatent,
+    byte[] NoiseMaps)
+{
+    public IEnumerable<(InversionBlobKind Kind, byte[] Data)> Blobs()
+    {
+        yield return (InversionBlobKind.Input, InputPng);
+        yield return (InversionBlobKind.Reconstruction, ReconstructionPng);
+        yield return (InversionBlobKind.Thumbnail, ThumbnailPng);
+        yield return (InversionBlobKind.Latent, Latent);
+        if (CleanLatent.Length > 0) yield return (InversionBlobKind.CleanLatent, CleanLatent);
+        if (NoiseMaps.Length > 0) yield return (InversionBlobKind.NoiseMaps, NoiseMaps);
+    }
+}
+
+/// <summary>A finished inversion to store: its row and its images and tensors.</summary>
+public sealed record NewInversion(Inversion Row, InversionFiles Files);
+
+/// <summary>How storing a job's result ended (<see cref="GalleryStore.CompleteInvertJobAsync"/>, <see cref="GalleryStore.CompleteEditJobAsync"/>).</summary>
+public enum JobCompletion
+{
+    /// <summary>The result is stored and the job is Done, in one transaction.</summary>
+    Stored,
+    /// <summary>The job is no longer running (cancelled meanwhile): nothing was stored.</summary>
+    NotRunning,
+    /// <summary>An edit's inversion was deleted meanwhile: nothing was stored.</summary>
+    InversionGone,
+}
+
+/// <summary>
+/// A job's state without its input image (<see cref="GalleryStore.GetJobInputImageAsync"/>);
+/// <see cref="HasUpload"/> says whether the job still keeps one (to submit a failed job again).
+/// </summary>
 public sealed record JobInfo(
     Guid Id,
     Guid OwnerId,
@@ -95,7 +140,8 @@ public sealed record JobInfo(
     Guid? InversionId,
     Guid? EditId,
     double Progress,
-    string? ProgressText)
+    string? ProgressText,
+    bool HasUpload = false)
 {
     public bool IsActive => Status is JobStatus.Queued or JobStatus.Running;
 }

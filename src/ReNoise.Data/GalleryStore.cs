@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using ReNoise.Data.Entities;
 
@@ -24,25 +25,75 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
 
     // ---- Sessions ----
 
+    /// <summary>A known session's LastSeenAt is written at most this often (a page view is not a write).</summary>
+    public static readonly TimeSpan SessionTouchInterval = TimeSpan.FromHours(1);
+
     /// <summary>
-    /// Returns <paramref name="sessionId"/> after touching its LastSeenAt when that session exists;
-    /// otherwise creates a session with a fresh server-generated id (an unknown id from a cookie is
-    /// not adopted) and returns the new id.
+    /// Returns <paramref name="sessionId"/> when that session exists (touching its LastSeenAt when it is
+    /// older than <see cref="SessionTouchInterval"/>); otherwise creates a session with a fresh
+    /// server-generated id (an unknown id from a cookie is not adopted) and returns the new id.
     /// </summary>
     public async Task<Guid> GetOrCreateSessionAsync(Guid? sessionId, CancellationToken cancellationToken = default)
     {
-        var now = Now;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (sessionId is Guid id)
-        {
-            int touched = await db.Sessions.Where(s => s.Id == id)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
-            if (touched == 1) return id;
-        }
+        if (sessionId is Guid id && await TouchSessionAsync(id, cancellationToken)) return id;
+        return await CreateSessionAsync(cancellationToken);
+    }
 
-        var session = new UserSession { Id = Guid.NewGuid(), CreatedAt = now, LastSeenAt = now };
+    /// <summary>
+    /// True when the session exists. Its LastSeenAt is updated only when older than
+    /// <see cref="SessionTouchInterval"/>, so most page views only read.
+    /// </summary>
+    public async Task<bool> TouchSessionAsync(Guid sessionId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var stale = now - SessionTouchInterval;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var session = db.Sessions.Where(s => s.Id == sessionId);
+        var lastSeen = await session.Select(s => (DateTime?)s.LastSeenAt).FirstOrDefaultAsync(cancellationToken);
+        if (lastSeen is null) return false;
+        if (lastSeen < stale)
+            await session.ExecuteUpdateAsync(s => s.SetProperty(x => x.LastSeenAt, now), cancellationToken);
+        return true;
+    }
+
+    /// <summary>A new session whose id is 128 bits from the OS CSPRNG (<see cref="NewSessionId"/>).</summary>
+    public async Task<Guid> CreateSessionAsync(CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        var session = new UserSession { Id = NewSessionId(), CreatedAt = now, LastSeenAt = now };
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await AddAsync(db, session, cancellationToken);
         return session.Id;
+    }
+
+    /// <summary>
+    /// A session id: all 128 bits from <see cref="RandomNumberGenerator"/> (a version-4 Guid has only
+    /// 122 random bits, and its generator is not documented as cryptographic).
+    /// </summary>
+    public static Guid NewSessionId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        Guid id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = new Guid(bytes);
+        } while (id == Guid.Empty);
+        return id;
+    }
+
+    /// <summary>
+    /// Deletes anonymous sessions not seen since <paramref name="notSeenSince"/> that hold nothing: no
+    /// inversion and no job. Returns how many were deleted.
+    /// </summary>
+    public async Task<int> ExpireEmptySessionsAsync(DateTime notSeenSince, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Sessions
+            .Where(s => s.LastSeenAt < notSeenSince
+                        && !db.Inversions.Any(i => i.OwnerId == s.Id)
+                        && !db.Jobs.Any(j => j.OwnerId == s.Id))
+            .ExecuteDeleteAsync(cancellationToken);
     }
 
     // ---- Inversions ----
@@ -69,10 +120,10 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
             _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
         };
         return ordered.ThenBy(i => i.Id).Select(i => new InversionSummary(
-            i.Id, i.Prompt, i.ModelName, i.SchedulerName, i.CreatedAt, i.Psnr, i.Ssim, i.Nfe, i.Width, i.Height, i.ThumbnailPng));
+            i.Id, i.Prompt, i.ModelName, i.SchedulerName, i.CreatedAt, i.Psnr, i.Ssim, i.Nfe, i.Width, i.Height));
     }
 
-    /// <summary>The whole inversion, blobs included; null when it is not the owner's.</summary>
+    /// <summary>The inversion's row (no image or tensor); null when it is not the owner's.</summary>
     public async Task<Inversion?> GetInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -80,48 +131,53 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
             .FirstOrDefaultAsync(i => i.Id == inversionId && i.OwnerId == ownerId, cancellationToken);
     }
 
-    /// <summary>One image column of an inversion (for an image endpoint); null when it is not the owner's.</summary>
-    public async Task<byte[]?> GetInversionImageAsync(
+    /// <summary>One image of an inversion (for an image endpoint); null when it is not the owner's.</summary>
+    public Task<byte[]?> GetInversionImageAsync(
         Guid ownerId, Guid inversionId, InversionImage image, CancellationToken cancellationToken = default)
+        => GetInversionBlobAsync(ownerId, inversionId, image switch
+        {
+            InversionImage.Input => InversionBlobKind.Input,
+            InversionImage.Reconstruction => InversionBlobKind.Reconstruction,
+            InversionImage.Thumbnail => InversionBlobKind.Thumbnail,
+            _ => throw new ArgumentOutOfRangeException(nameof(image), image, null),
+        }, cancellationToken);
+
+    /// <summary>One image or tensor of an inversion, and nothing else of it; null when it is not the owner's or has none.</summary>
+    public async Task<byte[]?> GetInversionBlobAsync(
+        Guid ownerId, Guid inversionId, InversionBlobKind kind, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var owned = db.Inversions.AsNoTracking().Where(i => i.Id == inversionId && i.OwnerId == ownerId);
-        var column = image switch
-        {
-            InversionImage.Input => owned.Select(i => i.InputPng),
-            InversionImage.Reconstruction => owned.Select(i => i.ReconstructionPng),
-            InversionImage.Thumbnail => owned.Select(i => i.ThumbnailPng),
-            _ => throw new ArgumentOutOfRangeException(nameof(image), image, null),
-        };
-        return await column.FirstOrDefaultAsync(cancellationToken);
+        return await db.InversionBlobs.AsNoTracking()
+            .Where(b => b.InversionId == inversionId && b.OwnerId == ownerId && b.Kind == kind)
+            .Select(b => b.Data).FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Stores an inversion for <paramref name="ownerId"/> (an existing session). Sets OwnerId and
-    /// CreatedAt, and Id when empty; returns the id. Each float blob must match its shape string.
+    /// Stores an inversion for <paramref name="ownerId"/> (an existing session), its row and its blobs
+    /// in one transaction. Sets OwnerId and CreatedAt, and Id when empty; returns the id. Each float
+    /// blob must match its shape string.
     /// </summary>
-    public async Task<Guid> AddInversionAsync(Guid ownerId, Inversion inversion, CancellationToken cancellationToken = default)
+    public async Task<Guid> AddInversionAsync(Guid ownerId, NewInversion inversion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inversion);
-        RequireShape(inversion.Latent, inversion.LatentShape, nameof(Inversion.Latent));
-        if (inversion.CleanLatent.Length > 0)
-            RequireShape(inversion.CleanLatent, inversion.LatentShape, nameof(Inversion.CleanLatent));
-        RequireShape(inversion.NoiseMaps, inversion.NoiseShape, nameof(Inversion.NoiseMaps));
-
-        inversion.OwnerId = ownerId;
-        if (inversion.Id == Guid.Empty) inversion.Id = Guid.NewGuid();
-        inversion.CreatedAt = Now;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await AddAsync(db, inversion, cancellationToken);
-        return inversion.Id;
+        StageInversion(db, ownerId, inversion);
+        await db.SaveChangesAsync(cancellationToken);
+        return inversion.Row.Id;
     }
 
-    /// <summary>Deletes the inversion with its edits and share links; false when it is not the owner's.</summary>
+    /// <summary>
+    /// Deletes the inversion with every byte of it: its images and tensors, edits, share links and
+    /// the jobs that made it or edited it (their rows hold its prompt, file name and upload). False when
+    /// it is not the owner's.
+    /// </summary>
     public async Task<bool> DeleteInversionAsync(Guid ownerId, Guid inversionId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Inversions.Where(i => i.Id == inversionId && i.OwnerId == ownerId)
+        bool deleted = await db.Inversions.Where(i => i.Id == inversionId && i.OwnerId == ownerId)
             .ExecuteDeleteAsync(cancellationToken) == 1;
+        if (deleted) await CheckpointAsync(db, cancellationToken);
+        return deleted;
     }
 
     // ---- Edits ----
@@ -145,6 +201,14 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         return await db.Edits.AsNoTracking().FirstOrDefaultAsync(e => e.Id == editId && e.OwnerId == ownerId, cancellationToken);
     }
 
+    /// <summary>The edit's image and nothing else of it; null when it is not the owner's.</summary>
+    public async Task<byte[]?> GetEditImageAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Edits.AsNoTracking().Where(e => e.Id == editId && e.OwnerId == ownerId)
+            .Select(e => e.ImagePng).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>
     /// Stores an edit of <c>edit.InversionId</c>; null (nothing stored) when that inversion is not
     /// the owner's. Sets OwnerId and CreatedAt, and Id when empty.
@@ -166,8 +230,10 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     public async Task<bool> DeleteEditAsync(Guid ownerId, Guid editId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Edits.Where(e => e.Id == editId && e.OwnerId == ownerId)
+        bool deleted = await db.Edits.Where(e => e.Id == editId && e.OwnerId == ownerId)
             .ExecuteDeleteAsync(cancellationToken) == 1;
+        if (deleted) await CheckpointAsync(db, cancellationToken);
+        return deleted;
     }
 
     // ---- Share links ----
@@ -240,7 +306,7 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
                     l.EditId,
                     View = new SharedInversionView(
                         l.Token, i.CreatedAt, i.Prompt, i.ModelName, i.ModelFamily, i.SchedulerName, i.ParametersJson,
-                        i.Width, i.Height, i.Psnr, i.Ssim, i.Nfe, i.InputPng, i.ReconstructionPng, null),
+                        i.Width, i.Height, i.Psnr, i.Ssim, i.Nfe, null),
                 })
             .FirstOrDefaultAsync(cancellationToken);
         if (found is null) return null;
@@ -248,15 +314,34 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
 
         var edit = await db.Edits.AsNoTracking()
             .Where(e => e.Id == editId)
-            .Select(e => new SharedEditView(e.CreatedAt, e.Prompt, e.Guidance, e.ImagePng))
+            .Select(e => new SharedEditView(e.CreatedAt, e.Prompt, e.Guidance))
             .FirstOrDefaultAsync(cancellationToken);
         // The link row cascades away with its edit, so a missing edit means it was deleted just now.
         return edit is null ? null : found.View with { Edit = edit };
     }
 
+    /// <summary>One image a live share link shows, and nothing else; null when the token is unknown or revoked, or the link has no such image.</summary>
+    public async Task<byte[]?> GetSharedImageAsync(string token, SharedImage image, CancellationToken cancellationToken = default)
+    {
+        if (!ShareTokens.IsWellFormed(token)) return null;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var link = db.ShareLinks.AsNoTracking().Where(l => l.Token == token && l.RevokedAt == null);
+        if (image == SharedImage.Edit)
+        {
+            return await (from l in link
+                          join e in db.Edits.AsNoTracking() on l.EditId equals e.Id
+                          select e.ImagePng).FirstOrDefaultAsync(cancellationToken);
+        }
+        var kind = image == SharedImage.Input ? InversionBlobKind.Input : InversionBlobKind.Reconstruction;
+        return await (from l in link
+                      join b in db.InversionBlobs.AsNoTracking() on l.InversionId equals b.InversionId
+                      where b.Kind == kind
+                      select b.Data).FirstOrDefaultAsync(cancellationToken);
+    }
+
     // ---- Jobs ----
 
-    /// <summary>Queues an inversion of the uploaded file <paramref name="inputImage"/>; returns the job id.</summary>
+    /// <summary>Queues an inversion of <paramref name="inputImage"/> (the upload at working size); returns the job id.</summary>
     public async Task<Guid> EnqueueInvertJobAsync(
         Guid ownerId, string requestJson, byte[] inputImage, CancellationToken cancellationToken = default)
     {
@@ -388,7 +473,117 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return await Owned(db, ownerId, jobId, JobStatus.Queued, JobStatus.Running).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Cancelled)
-            .SetProperty(j => j.FinishedAt, now), cancellationToken) == 1;
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.InputImage, (byte[]?)null), cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Stores an invert job's result and marks the job Done with it, in one transaction: either both
+    /// happen or neither (a crash or a failed write leaves no gallery item beside an unfinished job).
+    /// The job's upload is dropped with it (the inversion keeps the working-size input).
+    /// </summary>
+    public async Task<JobCompletion> CompleteInvertJobAsync(
+        Guid ownerId, Guid jobId, NewInversion inversion, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inversion);
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        StageInversion(db, ownerId, inversion);
+        await db.SaveChangesAsync(cancellationToken);
+        Guid inversionId = inversion.Row.Id;
+        int marked = await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Done)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.Progress, 1.0)
+            .SetProperty(j => j.InputImage, (byte[]?)null)
+            .SetProperty(j => j.InversionId, inversionId), cancellationToken);
+        if (marked != 1)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return JobCompletion.NotRunning;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return JobCompletion.Stored;
+    }
+
+    /// <summary>
+    /// Stores an edit job's result (<c>edit.InversionId</c> must be the owner's) and marks the job Done
+    /// with it, in one transaction. Sets the edit's OwnerId and CreatedAt, and Id when empty.
+    /// </summary>
+    public async Task<JobCompletion> CompleteEditJobAsync(Guid ownerId, Guid jobId, Edit edit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await OwnsInversionAsync(db, ownerId, edit.InversionId, cancellationToken))
+            return JobCompletion.InversionGone;
+        edit.OwnerId = ownerId;
+        if (edit.Id == Guid.Empty) edit.Id = Guid.NewGuid();
+        edit.CreatedAt = now;
+        db.Add(edit);
+        await db.SaveChangesAsync(cancellationToken);
+        Guid editId = edit.Id;
+        int marked = await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Done)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.Progress, 1.0)
+            .SetProperty(j => j.EditId, editId), cancellationToken);
+        if (marked != 1)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return JobCompletion.NotRunning;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return JobCompletion.Stored;
+    }
+
+    /// <summary>
+    /// Queues a failed job again as a new job: the same request, and for an inversion the upload, which
+    /// moves to the new job. Null (nothing queued) when the job is not the owner's, not failed, or an
+    /// inversion whose upload is gone (dropped by housekeeping).
+    /// </summary>
+    public async Task<Guid?> ResubmitFailedJobAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var old = await db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId && j.Status == JobStatus.Failed)
+            .Select(j => new { j.Kind, j.RequestJson, j.InputImage, j.InversionId }).FirstOrDefaultAsync(cancellationToken);
+        if (old is null) return null;
+        if (old.Kind == JobKind.Invert && old.InputImage is null) return null;
+        if (old.Kind == JobKind.Edit && (old.InversionId is not Guid source || !await OwnsInversionAsync(db, ownerId, source, cancellationToken)))
+            return null;
+        var job = NewJob(ownerId, old.Kind, old.RequestJson);
+        job.InputImage = old.InputImage;
+        if (old.Kind == JobKind.Edit) job.InversionId = old.InversionId;
+        db.Add(job);
+        await db.SaveChangesAsync(cancellationToken);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.InputImage, (byte[]?)null), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return job.Id;
+    }
+
+    /// <summary>Drops the uploads failed jobs kept (to be submitted again) once they finished before <paramref name="finishedBefore"/>.</summary>
+    public async Task<int> DropFailedJobUploadsAsync(DateTime finishedBefore, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        int dropped = await db.Jobs
+            .Where(j => j.InputImage != null && j.Status != JobStatus.Queued && j.Status != JobStatus.Running && j.FinishedAt < finishedBefore)
+            .ExecuteUpdateAsync(s => s.SetProperty(j => j.InputImage, (byte[]?)null), cancellationToken);
+        if (dropped > 0) await CheckpointAsync(db, cancellationToken);
+        return dropped;
+    }
+
+    // ---- Health ----
+
+    /// <summary>Writes (and commits) one small row: throws when the database cannot be written (disk full, read-only, locked out).</summary>
+    public async Task ProbeWriteAsync(CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await db.HealthProbes.Where(p => p.Id == 1).ExecuteUpdateAsync(s => s.SetProperty(p => p.CheckedAt, now), cancellationToken) == 0)
+            await AddAsync(db, new HealthProbe { Id = 1, CheckedAt = now }, cancellationToken);
     }
 
     /// <summary>
@@ -422,7 +617,44 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
 
     private static readonly Expression<Func<Job, JobInfo>> ToJobInfo = j => new JobInfo(
         j.Id, j.OwnerId, j.Kind, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error, j.RequestJson,
-        j.InversionId, j.EditId, j.Progress, j.ProgressText);
+        j.InversionId, j.EditId, j.Progress, j.ProgressText, j.InputImage != null);
+
+    /// <summary>Adds the inversion row and its blobs to <paramref name="db"/> (saved by the caller, in one transaction).</summary>
+    private void StageInversion(ReNoiseDbContext db, Guid ownerId, NewInversion inversion)
+    {
+        var (row, files) = inversion;
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(files);
+        RequireShape(files.Latent, row.LatentShape, nameof(InversionFiles.Latent));
+        if (files.CleanLatent.Length > 0)
+            RequireShape(files.CleanLatent, row.LatentShape, nameof(InversionFiles.CleanLatent));
+        RequireShape(files.NoiseMaps, row.NoiseShape, nameof(InversionFiles.NoiseMaps));
+
+        row.OwnerId = ownerId;
+        if (row.Id == Guid.Empty) row.Id = Guid.NewGuid();
+        row.CreatedAt = Now;
+        db.Add(row);
+        foreach (var (kind, data) in files.Blobs())
+            db.Add(new InversionBlob { InversionId = row.Id, OwnerId = ownerId, Kind = kind, Data = data });
+    }
+
+    /// <summary>
+    /// After a delete: moves the write-ahead log into the database file and truncates it, so the
+    /// deleted pages' old contents (zeroed by secure_delete in the file) do not linger in the log.
+    /// Best effort: with readers active the log is truncated later.
+    /// </summary>
+    private static async Task CheckpointAsync(ReNoiseDbContext db, CancellationToken cancellationToken)
+    {
+        if (!db.Database.IsSqlite()) return;
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException)
+        {
+            // Busy or locked: the next automatic checkpoint does it.
+        }
+    }
 
     private Job NewJob(Guid ownerId, JobKind kind, string requestJson) => new()
     {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,8 +28,13 @@ public static class ReNoiseDataServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ReNoiseDatabaseOptions>>().Value, contentRootPath));
         // Contexts are short-lived (one per GalleryStore operation) and pooled, so none is shared
         // between threads and none outlives its operation.
-        services.AddPooledDbContextFactory<ReNoiseDbContext>(
-            (sp, options) => sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options));
+        // Interceptors registered as services (IInterceptor) join every context: a host's diagnostics,
+        // or a test's simulated disk failure.
+        services.AddPooledDbContextFactory<ReNoiseDbContext>((sp, options) =>
+        {
+            sp.GetRequiredService<ReNoiseDatabaseSettings>().Configure(options);
+            options.AddInterceptors(sp.GetServices<IInterceptor>());
+        });
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GalleryStore>();
         return services;
@@ -50,5 +56,13 @@ public static class ReNoiseDataServiceCollectionExtensions
         var contexts = services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await ReNoiseDatabase.MigrateAsync(db, cancellationToken);
+    }
+
+    /// <summary>True when the database lacks a migration of this build (reads only; works on a full disk).</summary>
+    public static async Task<bool> HasPendingReNoiseMigrationsAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var contexts = services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
     }
 }

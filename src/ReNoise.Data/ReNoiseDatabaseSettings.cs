@@ -64,7 +64,8 @@ public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string C
         switch (Provider)
         {
             case DatabaseProvider.Sqlite:
-                options.UseSqlite(ConnectionString, sqlite => sqlite.MigrationsAssembly(typeof(ReNoiseDbContext).Assembly.GetName().Name));
+                options.UseSqlite(ConnectionString, sqlite => sqlite.MigrationsAssembly(typeof(ReNoiseDbContext).Assembly.GetName().Name))
+                    .AddInterceptors(SqliteSecureDelete.Instance);
                 break;
             default:
                 throw new InvalidOperationException($"Database provider {Provider} is not implemented.");

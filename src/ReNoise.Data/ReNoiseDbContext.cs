@@ -11,6 +11,8 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
     public DbSet<Edit> Edits => Set<Edit>();
     public DbSet<ShareLink> ShareLinks => Set<ShareLink>();
     public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<InversionBlob> InversionBlobs => Set<InversionBlob>();
+    public DbSet<HealthProbe> HealthProbes => Set<HealthProbe>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -35,6 +37,21 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.HasIndex(i => new { i.OwnerId, i.CreatedAt });
             e.Property(i => i.LatentShape).HasMaxLength(64);
             e.Property(i => i.NoiseShape).HasMaxLength(64);
+        });
+
+        modelBuilder.Entity<InversionBlob>(e =>
+        {
+            e.ToTable("InversionBlobs");
+            e.HasKey(b => new { b.InversionId, b.Kind });
+            e.Property(b => b.Kind).HasConversion<string>().HasMaxLength(16);
+            e.HasOne<Inversion>().WithMany().HasForeignKey(b => b.InversionId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<HealthProbe>(e =>
+        {
+            e.ToTable("HealthProbes");
+            e.HasKey(p => p.Id);
+            e.Property(p => p.Id).ValueGeneratedNever();
         });
 
         modelBuilder.Entity<Edit>(e =>
@@ -65,12 +82,15 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
             e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
-            // A job outlives the result it produced: deleting the inversion or edit only clears the reference.
-            e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.SetNull);
-            e.HasOne<Edit>().WithMany().HasForeignKey(x => x.EditId).OnDelete(DeleteBehavior.SetNull);
+            // Deleting an inversion (or edit) deletes the jobs that made it or worked on it: their rows
+            // hold its prompt, file name and upload, which must not outlive it.
+            e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Edit>().WithMany().HasForeignKey(x => x.EditId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.OwnerId, x.Status });
             e.HasIndex(x => x.Status);
         });
+
+        modelBuilder.Entity<UserSession>().HasIndex(s => s.LastSeenAt);
     }
 
     private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(

@@ -198,18 +198,33 @@ public static class InversionFolder
         if (!Directory.Exists(folder)) throw new ReNoiseInputException($"inversion folder not found: {folder}");
         string manifestPath = Path.Combine(folder, ManifestFile);
         if (!File.Exists(manifestPath)) throw new ReNoiseInputException($"{folder} is not an inversion folder: {manifestPath} is missing");
-        var manifest = ReadManifest(File.ReadAllText(manifestPath), manifestPath);
+        var inversion = Read(name => File.Exists(Path.Combine(folder, name)) ? File.ReadAllBytes(Path.Combine(folder, name)) : null,
+            name => Path.Combine(folder, name), out var manifest);
+        return new StoredInversion(folder, manifest, inversion);
+    }
+
+    /// <summary>
+    /// Reads an inversion from its files, wherever they are (a folder, an archive): <paramref name="file"/>
+    /// gives a file's bytes or null when it is absent, <paramref name="describe"/> names it in messages.
+    /// </summary>
+    internal static InvertedLatent Read(Func<string, byte[]?> file, Func<string, string> describe, out InversionManifest manifest)
+    {
+        string manifestPath = describe(ManifestFile);
+        byte[] manifestBytes = file(ManifestFile) ?? throw new ReNoiseInputException($"{manifestPath} is missing");
+        manifest = ReadManifest(System.Text.Encoding.UTF8.GetString(manifestBytes), manifestPath);
         if (manifest.LatentShape is not [1, int c, int h, int w] || c <= 0 || h <= 0 || w <= 0)
             throw new ReNoiseInputException($"{manifestPath}: latentShape must be [1,C,h,w]");
+        if (manifest.Timesteps is null || manifest.StartIndex < 0 || manifest.StartIndex >= manifest.Timesteps.Length)
+            throw new ReNoiseInputException(
+                $"{manifestPath}: the inversion's start index {manifest.StartIndex} is outside its {manifest.Timesteps?.Length ?? 0} timesteps");
         var shape = new LatentShape(c, h, w);
 
-        var latent = ReadExact(Path.Combine(folder, LatentFile), [1, c, h, w]);
+        var latent = ReadExact(file, describe, LatentFile, [1, c, h, w]);
         int stepCount = manifest.Timesteps.Length - manifest.StartIndex;
         var noise = NoiseMaps.None(shape);
-        string noisePath = Path.Combine(folder, NoiseFile);
-        if (File.Exists(noisePath) && stepCount > 0)
-            noise = new NoiseMaps(shape, stepCount, ReadExact(noisePath, [stepCount, 1, c, h, w]));
-        return new StoredInversion(folder, manifest, ToInversion(manifest, shape, latent, noise, manifestPath));
+        if (stepCount > 0 && file(NoiseFile) is not null)
+            noise = new NoiseMaps(shape, stepCount, ReadExact(file, describe, NoiseFile, [stepCount, 1, c, h, w]));
+        return ToInversion(manifest, shape, latent, noise, manifestPath);
     }
 
     /// <summary>Parses manifest.json text; <paramref name="source"/> names it in errors.</summary>
@@ -254,10 +269,11 @@ public static class InversionFolder
         }
     }
 
-    private static float[] ReadExact(string path, int[] shape)
+    private static float[] ReadExact(Func<string, byte[]?> file, Func<string, string> describe, string name, int[] shape)
     {
-        if (!File.Exists(path)) throw new ReNoiseInputException($"{path} is missing");
-        var array = NpyArray.Read(path);
+        string path = describe(name);
+        byte[] bytes = file(name) ?? throw new ReNoiseInputException($"{path} is missing");
+        var array = NpyArray.Parse(bytes, path);
         if (!array.Shape.SequenceEqual(shape))
             throw new ReNoiseInputException($"{path} has shape [{string.Join(",", array.Shape)}], expected [{string.Join(",", shape)}]");
         return array.Data;

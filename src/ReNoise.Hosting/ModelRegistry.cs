@@ -72,7 +72,13 @@ public sealed class ModelRegistry : IDisposable
     /// problem then names). When no configured entry is usable, <paramref name="fallback"/> (if given)
     /// is validated the same way and offered instead.
     /// </summary>
-    public static ModelRegistry Create(ReNoiseSettings settings, IReadOnlyList<string> baseDirectories, FallbackModel? fallback = null)
+    /// <param name="defaultConcurrency">
+    /// Jobs of a model the host runs at once when its entry sets no <c>Concurrency</c>. A model is
+    /// loaded with cross-job batching for its concurrency (<see cref="ModelLoadOptions.BatchJobs"/>),
+    /// so the jobs that run together share their UNet calls.
+    /// </param>
+    public static ModelRegistry Create(ReNoiseSettings settings, IReadOnlyList<string> baseDirectories, FallbackModel? fallback = null,
+        int defaultConcurrency = 1)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(baseDirectories);
@@ -80,7 +86,9 @@ public sealed class ModelRegistry : IDisposable
         foreach (var directory in baseDirectories) ArgumentException.ThrowIfNullOrWhiteSpace(directory, nameof(baseDirectories));
         if (fallback is not null) ArgumentException.ThrowIfNullOrWhiteSpace(fallback.Name, nameof(fallback));
 
-        var registry = new ModelRegistry(settings.ToLoadOptions());
+        ArgumentOutOfRangeException.ThrowIfLessThan(defaultConcurrency, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(defaultConcurrency, ModelLoadOptions.MaxBatchJobs);
+        var registry = new ModelRegistry(settings.ToLoadOptions()) { DefaultConcurrency = defaultConcurrency };
         var roots = baseDirectories.Select(d => System.IO.Path.GetFullPath(d)).ToArray();
 
         for (var i = 0; i < settings.Models.Count; i++)
@@ -103,9 +111,9 @@ public sealed class ModelRegistry : IDisposable
                 registry._problems.Add($"{key}: Path is missing; entry skipped");
                 continue;
             }
-            if (entry.Concurrency is < 1)
+            if (entry.Concurrency is < 1 or > ModelLoadOptions.MaxBatchJobs)
             {
-                registry._problems.Add($"{key}: Concurrency must be 1 or more, got {entry.Concurrency}; entry skipped");
+                registry._problems.Add($"{key}: Concurrency must be from 1 to {ModelLoadOptions.MaxBatchJobs}, got {entry.Concurrency}; entry skipped");
                 continue;
             }
             if (registry.TryOpen(key, "entry skipped", entry.Path, roots) is { } layout)
@@ -148,8 +156,14 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>The model used when a request names none: <c>ReNoise:DefaultModel</c>, else the first usable entry (or the fallback); null when none is usable.</summary>
     public string? DefaultModelName { get; private set; }
 
-    /// <summary>The session options every model is loaded with.</summary>
+    /// <summary>The session options every model is loaded with (each with its own <see cref="ModelLoadOptions.BatchJobs"/>).</summary>
     public ModelLoadOptions LoadOptions { get; }
+
+    /// <summary>Jobs of a model run at once when its entry sets no <c>Concurrency</c>.</summary>
+    public int DefaultConcurrency { get; private init; } = 1;
+
+    /// <summary>How many jobs of <paramref name="model"/> the host runs at once (and batches together).</summary>
+    public int ConcurrencyOf(RegisteredModel model) => model.Concurrency ?? DefaultConcurrency;
 
     /// <summary>The entry called <paramref name="name"/> (case-insensitive), or null.</summary>
     public RegisteredModel? Find(string name) => _slots.TryGetValue(name, out var slot) ? slot.Model : null;
@@ -178,7 +192,7 @@ public sealed class ModelRegistry : IDisposable
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             // Loading only validates the folder and picks the provider; sessions are created lazily
             // by the model itself, once, and shared from then on.
-            slot.Loaded ??= DiffusionModel.Load(slot.Model.Path, LoadOptions);
+            slot.Loaded ??= DiffusionModel.Load(slot.Model.Path, LoadOptions with { BatchJobs = ConcurrencyOf(slot.Model) });
             slot.Leases++;
             return new ModelLease(this, slot, slot.Loaded);
         }

@@ -1,10 +1,15 @@
+using System.Net;
+using Microsoft.AspNetCore.Components.Server.Circuits;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using ReNoise.Data;
 using ReNoise.Hosting;
 using ReNoise.Web.Components;
 using ReNoise.Web.Endpoints;
+using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
 using ReNoise.Web.Services;
 using ReNoise.Web.Sessions;
@@ -12,42 +17,103 @@ using ReNoise.Web.Sessions;
 var builder = WebApplication.CreateBuilder(args);
 AddSettingsBesideTheApp(builder.Configuration);
 
-builder.Services.Configure<StudioOptions>(builder.Configuration.GetSection(StudioOptions.SectionName));
+builder.Services.AddOptions<StudioOptions>()
+    .Bind(builder.Configuration.GetSection(StudioOptions.SectionName))
+    .ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<StudioOptions>, StudioOptionsValidator>();
 builder.AddReNoiseData();
 // The model settings (ReNoise:Models, execution provider) are shared by every host; checked at start-up.
 builder.Services.AddReNoiseModelSettings(builder.Configuration);
 builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
+builder.Services.AddSingleton<JobBudget>();
+builder.Services.AddSingleton<ModelPace>();
 builder.Services.AddSingleton<UploadValidator>();
 builder.Services.AddSingleton<JobProgressHub>();
 builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<JobStatusReader>();
 builder.Services.AddHostedService<JobWorker>();
+builder.Services.AddSingleton<StudioHousekeeping>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<StudioHousekeeping>());
+builder.Services.AddHealthChecks().AddCheck<DatabaseWriteCheck>("database");
+
+// Behind a TLS-terminating proxy: its X-Forwarded-For/-Proto are believed only from loopback and the
+// configured proxies, so the session cookie is Secure when the browser's connection is.
+builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<StudioOptions>>((forwarded, studio) =>
+{
+    forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+    foreach (string proxy in studio.Value.ForwardedHeaders.KnownProxies)
+        if (IPAddress.TryParse(proxy, out var address)) forwarded.KnownProxies.Add(address);
+    foreach (string network in studio.Value.ForwardedHeaders.KnownNetworks)
+        if (System.Net.IPNetwork.TryParse(network, out var parsed)) forwarded.KnownIPNetworks.Add(parsed);
+});
 
 builder.Services.AddMudServices();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddScoped<CircuitConnection>();
+builder.Services.AddScoped<CircuitHandler>(sp => sp.GetRequiredService<CircuitConnection>());
 
 var app = builder.Build();
 
 // The database exists and is current before the first request and before the job worker starts.
-await app.Services.ApplyReNoiseMigrationsAsync();
+if (!await MigrateAsync(app)) return 1;
 // Fail at start-up, not at the first job, when no model can be offered.
 _ = app.Services.GetRequiredService<IModelCatalog>().Default;
 
+app.UseForwardedHeaders();
+app.UseMiddleware<SecurityHeaders>();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/error", createScopeForErrors: true);
     app.UseHsts();
 }
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+// Routing after the status-code pages, so a re-executed /not-found is routed (and is seen as a page
+// that creates no session).
+app.UseRouting();
 app.UseAntiforgery();
 app.UseMiddleware<SessionMiddleware>();
 
 app.MapStaticAssets();
+app.MapHealthChecks(StudioHealth.Path, StudioHealth.Options);
 app.MapStudioEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();
+return 0;
+
+// Applies migrations. A database that cannot be written (full disk, read-only) is one clear log line:
+// with no migration pending the studio starts anyway (pages read; /healthz says unhealthy until it
+// can write), otherwise it stops with exit code 1.
+static async Task<bool> MigrateAsync(WebApplication app)
+{
+    try
+    {
+        await app.Services.ApplyReNoiseMigrationsAsync();
+        return true;
+    }
+    catch (Exception e) when (StorageFailure.Describe(e) is { } reason)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ReNoise.Web.Startup");
+        string path = app.Services.GetRequiredService<ReNoiseDatabaseSettings>().FilePath ?? "(database)";
+        bool pending;
+        try
+        {
+            pending = await app.Services.HasPendingReNoiseMigrationsAsync();
+        }
+        catch (Exception)
+        {
+            pending = true;
+        }
+        if (pending)
+        {
+            logger.LogCritical("The database {Path} cannot be written ({Reason}) and needs a migration; the studio cannot start until it can be written.", path, reason);
+            return false;
+        }
+        logger.LogError("The database {Path} cannot be written ({Reason}); starting anyway: pages that only read work, new jobs are refused until it can be written.", path, reason);
+        return true;
+    }
+}
 
 // The user-facing settings are the repository-root appsettings.json, which the build copies beside
 // the app: read it from there too (lowest precedence, so the content root's files, environment

@@ -27,10 +27,9 @@ public sealed class CascadeTests : StoreTests
         Assert.Null(await Store.ResolveShareLinkAsync(doomedLink));
         Assert.Null(await Store.ResolveShareLinkAsync(doomedEditLink));
         Assert.NotNull(await Store.ResolveShareLinkAsync(keptLink));
-        // The job history stays; only its reference to the deleted input is cleared.
-        var jobInfo = await Store.GetJobAsync(Owner, job);
-        Assert.NotNull(jobInfo);
-        Assert.Null(jobInfo.InversionId);
+        // The edit job's row (its prompt) goes with the inversion it worked on, and no blob of it is left.
+        Assert.Null(await Store.GetJobAsync(Owner, job));
+        Assert.Equal([kept], (await check.InversionBlobs.Select(b => b.InversionId).Distinct().ToListAsync()));
         // A second delete finds nothing.
         Assert.False(await Store.DeleteInversionAsync(Owner, doomed));
     }

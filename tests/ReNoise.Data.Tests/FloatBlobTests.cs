@@ -1,3 +1,4 @@
+using ReNoise.Data.Entities;
 namespace ReNoise.Data.Tests;
 
 public sealed class FloatBlobTests
@@ -77,16 +78,16 @@ public sealed class FloatBlobTests
         var owner = await store.GetOrCreateSessionAsync(null);
         var latent = Samples.RandomFloats(4 * 8 * 8, seed: 11);
         var noise = Samples.RandomFloats(3 * 4 * 8 * 8, seed: 12);
-        var inversion = Samples.Inversion();
-        inversion.Latent = FloatBlob.ToBytes(latent);
-        inversion.NoiseMaps = FloatBlob.ToBytes(noise);
-        inversion.NoiseShape = FloatBlob.FormatShape([3, 1, 4, 8, 8]);
+        var sample = Samples.Inversion();
+        sample.Row.NoiseShape = FloatBlob.FormatShape([3, 1, 4, 8, 8]);
+        var inversion = sample with { Files = sample.Files with { Latent = FloatBlob.ToBytes(latent), NoiseMaps = FloatBlob.ToBytes(noise) } };
         var id = await store.AddInversionAsync(owner, inversion);
 
-        var loaded = await db.NewStore().GetInversionAsync(owner, id);
+        var reader = db.NewStore();
+        var loaded = await reader.GetInversionAsync(owner, id);
         Assert.NotNull(loaded);
-        Assert.Equal(latent, FloatBlob.ToFloats(loaded.Latent));
-        Assert.Equal(noise, FloatBlob.ToFloats(loaded.NoiseMaps));
+        Assert.Equal(latent, FloatBlob.ToFloats((await reader.GetInversionBlobAsync(owner, id, InversionBlobKind.Latent))!));
+        Assert.Equal(noise, FloatBlob.ToFloats((await reader.GetInversionBlobAsync(owner, id, InversionBlobKind.NoiseMaps))!));
         Assert.Equal([1, 4, 8, 8], FloatBlob.ParseShape(loaded.LatentShape));
         Assert.Equal([3, 1, 4, 8, 8], FloatBlob.ParseShape(loaded.NoiseShape));
     }
@@ -99,16 +100,16 @@ public sealed class FloatBlobTests
         var owner = await store.GetOrCreateSessionAsync(null);
 
         var badLatent = Samples.Inversion();
-        badLatent.LatentShape = "1,4,8,9";
+        badLatent.Row.LatentShape = "1,4,8,9";
         await Assert.ThrowsAsync<ArgumentException>(() => store.AddInversionAsync(owner, badLatent));
 
         var badNoise = Samples.Inversion();
-        badNoise.NoiseShape = "";
+        badNoise.Row.NoiseShape = "";
         await Assert.ThrowsAsync<ArgumentException>(() => store.AddInversionAsync(owner, badNoise));
 
         var emptyNoise = Samples.Inversion();
-        emptyNoise.NoiseMaps = [];
-        emptyNoise.NoiseShape = "";
+        emptyNoise = emptyNoise with { Files = emptyNoise.Files with { NoiseMaps = [] } };
+        emptyNoise.Row.NoiseShape = "";
         await store.AddInversionAsync(owner, emptyNoise);
         Assert.Single(await store.ListInversionsAsync(owner));
     }

@@ -7,17 +7,14 @@ namespace ReNoise.Data.Tests;
 public sealed class ListingTests : StoreTests
 {
     private static readonly string[] HeavyColumns =
-        [nameof(Inversion.InputPng), nameof(Inversion.ReconstructionPng), nameof(Inversion.Latent),
-         nameof(Inversion.CleanLatent), nameof(Inversion.NoiseMaps), nameof(Inversion.ParametersJson),
-         nameof(Inversion.ResidualsJson)];
+        [nameof(InversionBlob.Data), nameof(Inversion.ParametersJson), nameof(Inversion.ResidualsJson)];
 
     [Fact]
-    public void Summary_type_carries_no_blob_but_the_thumbnail()
+    public void Summary_type_and_inversion_row_carry_no_blob()
     {
-        var blobProperties = typeof(InversionSummary).GetProperties()
-            .Where(p => p.PropertyType == typeof(byte[]) || p.PropertyType == typeof(float[]))
-            .Select(p => p.Name);
-        Assert.Equal([nameof(InversionSummary.ThumbnailPng)], blobProperties);
+        Assert.DoesNotContain(typeof(InversionSummary).GetProperties(), p => p.PropertyType == typeof(byte[]) || p.PropertyType == typeof(float[]));
+        // The row pages read holds no image or tensor: those are InversionBlobs rows.
+        Assert.DoesNotContain(typeof(Inversion).GetProperties(), p => p.PropertyType == typeof(byte[]));
         Assert.DoesNotContain(typeof(EditSummary).GetProperties(), p => p.PropertyType == typeof(byte[]));
         Assert.DoesNotContain(typeof(JobInfo).GetProperties(), p => p.PropertyType == typeof(byte[]));
     }
@@ -31,8 +28,8 @@ public sealed class ListingTests : StoreTests
     {
         string sql = GalleryStore.InversionSummaries(Db.NewContext(), Owner, sort).ToQueryString();
         var selected = Regex.Matches(sql, "\"(\\w+)\"").Select(m => m.Groups[1].Value).ToHashSet();
-        Assert.Contains(nameof(Inversion.ThumbnailPng), selected);
         Assert.Contains(nameof(Inversion.OwnerId), selected);
+        Assert.DoesNotContain("InversionBlobs", selected);
         foreach (var column in HeavyColumns) Assert.DoesNotContain(column, selected);
     }
 
@@ -57,9 +54,9 @@ public sealed class ListingTests : StoreTests
         var first = (await Store.ListInversionsAsync(Owner, InversionSort.Oldest))[0];
         var source = Samples.Inversion("banana", 28.0);
         Assert.Equal(ids[0], first.Id);
-        Assert.Equal((source.ModelName, source.SchedulerName, source.Nfe, source.Width, source.Height), (first.ModelName, first.SchedulerName, first.Nfe, first.Width, first.Height));
+        Assert.Equal((source.Row.ModelName, source.Row.SchedulerName, source.Row.Nfe, source.Row.Width, source.Row.Height), (first.ModelName, first.SchedulerName, first.Nfe, first.Width, first.Height));
         Assert.Equal((28.0, 0.9), (first.Psnr, first.Ssim));
-        Assert.Equal(source.ThumbnailPng, first.ThumbnailPng);
+        Assert.Equal(source.Files.ThumbnailPng, await Store.GetInversionImageAsync(Owner, first.Id, InversionImage.Thumbnail));
         Assert.Equal(new DateTime(2024, 9, 30, 12, 0, 0, DateTimeKind.Utc), first.CreatedAt);
         Assert.Equal(DateTimeKind.Utc, first.CreatedAt.Kind);
     }
@@ -75,7 +72,6 @@ public sealed class ListingTests : StoreTests
         var edits = await Store.ListEditsAsync(Owner, inversion);
         Assert.Equal([a, b], edits.Select(e => e.Id));
         Assert.Equal(["first", "second"], edits.Select(e => e.Prompt));
-        var full = await Store.GetEditAsync(Owner, b);
-        Assert.Equal(Samples.Bytes(200, 9), full!.ImagePng);
+        Assert.Equal(Samples.Bytes(200, 9), await Store.GetEditImageAsync(Owner, b));
     }
 }

@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -40,7 +42,54 @@ public sealed class MigrationTests : IDisposable
         var tables = await db.Database
             .SqlQueryRaw<string>("SELECT name AS Value FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' AND name NOT LIKE '^_^_EF%' ESCAPE '^'")
             .ToListAsync();
-        Assert.Equal(["Edits", "Inversions", "Jobs", "Sessions", "ShareLinks"], tables.Order());
+        Assert.Equal(["Edits", "HealthProbes", "InversionBlobs", "Inversions", "Jobs", "Sessions", "ShareLinks"], tables.Order());
+    }
+
+    [Fact]
+    public async Task A_database_of_the_first_schema_migrates_keeping_every_image_and_tensor()
+    {
+        await using var services = BuildServices(("ReNoise:Database:Path", "old.db"));
+        var contexts = services.GetRequiredService<IDbContextFactory<ReNoiseDbContext>>();
+        Guid owner = Guid.NewGuid(), inversion = Guid.NewGuid(), deletedResultJob = Guid.NewGuid(), doneJob = Guid.NewGuid(), queuedJob = Guid.NewGuid();
+        byte[] input = Samples.Bytes(100, 1), reconstruction = Samples.Bytes(90, 2), thumbnail = Samples.Bytes(20, 3);
+        byte[] latent = FloatBlob.ToBytes(Samples.RandomFloats(4 * 8 * 8, 1)), noise = FloatBlob.ToBytes(Samples.RandomFloats(2 * 4 * 8 * 8, 2));
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            // The schema as the first release left it, with one inversion and three jobs in it.
+            await db.GetService<IMigrator>().MigrateAsync("20261126071125_InitialCreate");
+            const string now = "2026-11-01 10:00:00", json = "{}";
+            await db.Database.ExecuteSqlAsync($"INSERT INTO Sessions (Id, CreatedAt, LastSeenAt) VALUES ({owner}, {now}, {now})");
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO Inversions (Id, OwnerId, CreatedAt, ModelName, ModelPath, ModelFamily, Prompt, SchedulerName, ParametersJson,
+                    TimestepsJson, StartIndex, Width, Height, InputPng, ReconstructionPng, ThumbnailPng, Latent, LatentShape, CleanLatent,
+                    NoiseMaps, NoiseShape, ResidualsJson, Nfe, InversionMs, OnnxRuntimeMs, WarningsJson)
+                VALUES ({inversion}, {owner}, {now}, 'sd-turbo', '/m', 'Sd2', 'a cat', 'ddim', {json}, '[999,749]', 0, 64, 64,
+                    {input}, {reconstruction}, {thumbnail}, {latent}, '1,4,8,8', {Array.Empty<byte>()}, {noise}, '2,1,4,8,8', '[]', 4, 1, 1, '[]')
+                """);
+            foreach (var (id, status, result, upload) in new[] { (deletedResultJob, "Done", (Guid?)null, (byte[]?)null), (doneJob, "Done", inversion, input), (queuedJob, "Queued", (Guid?)null, input) })
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO Jobs (Id, OwnerId, Kind, Status, CreatedAt, RequestJson, InputImage, InversionId, Progress)
+                    VALUES ({id}, {owner}, 'Invert', {status}, {now}, {json}, {upload}, {result}, 0)
+                    """);
+        }
+
+        await services.ApplyReNoiseMigrationsAsync();
+
+        var store = services.GetRequiredService<GalleryStore>();
+        Assert.Equal("a cat", (await store.GetInversionAsync(owner, inversion))!.Prompt);
+        Assert.Equal(input, await store.GetInversionImageAsync(owner, inversion, InversionImage.Input));
+        Assert.Equal(reconstruction, await store.GetInversionImageAsync(owner, inversion, InversionImage.Reconstruction));
+        Assert.Equal(thumbnail, await store.GetInversionImageAsync(owner, inversion, InversionImage.Thumbnail));
+        Assert.Equal(latent, await store.GetInversionBlobAsync(owner, inversion, Entities.InversionBlobKind.Latent));
+        Assert.Equal(noise, await store.GetInversionBlobAsync(owner, inversion, Entities.InversionBlobKind.NoiseMaps));
+        Assert.Null(await store.GetInversionBlobAsync(owner, inversion, Entities.InversionBlobKind.CleanLatent)); // it was empty
+        // A finished job's upload is dropped, a queued one's kept; the row of a deleted result goes.
+        Assert.Null(await store.GetJobInputImageAsync(owner, doneJob));
+        Assert.Equal(input, await store.GetJobInputImageAsync(owner, queuedJob));
+        Assert.Null(await store.GetJobAsync(owner, deletedResultJob));
+        // Deleting the migrated inversion now deletes the job that made it.
+        Assert.True(await store.DeleteInversionAsync(owner, inversion));
+        Assert.Null(await store.GetJobAsync(owner, doneJob));
     }
 
     [Fact]

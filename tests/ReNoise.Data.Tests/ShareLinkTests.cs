@@ -39,14 +39,15 @@ public sealed class ShareLinkTests : StoreTests
         Assert.NotNull(view);
         Assert.Equal("a cat on a sofa", view.Prompt);
         Assert.Equal("""{"steps":4,"renoiseSteps":9}""", view.ParametersJson);
-        Assert.Equal(Samples.Bytes(300, 1), view.InputPng);
-        Assert.Equal(Samples.Bytes(300, 2), view.ReconstructionPng);
+        Assert.Equal(Samples.Bytes(300, 1), await Store.GetSharedImageAsync(inversionToken, SharedImage.Input));
+        Assert.Equal(Samples.Bytes(300, 2), await Store.GetSharedImageAsync(inversionToken, SharedImage.Reconstruction));
+        Assert.Null(await Store.GetSharedImageAsync(inversionToken, SharedImage.Edit));
         Assert.Null(view.Edit);
 
         var editView = await Store.ResolveShareLinkAsync(editToken);
         Assert.NotNull(editView?.Edit);
         Assert.Equal("a dog on a sofa", editView.Edit.Prompt);
-        Assert.Equal(Samples.Bytes(200, 9), editView.Edit.ImagePng);
+        Assert.Equal(Samples.Bytes(200, 9), await Store.GetSharedImageAsync(editToken, SharedImage.Edit));
         Assert.Equal("a cat on a sofa", editView.Prompt);
     }
 

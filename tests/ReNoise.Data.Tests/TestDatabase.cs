@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 using ReNoise.Data.Entities;
+using ReNoise.TestSupport;
 
 namespace ReNoise.Data.Tests;
 
@@ -15,8 +16,12 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         Folder = folder;
         Settings = ReNoiseDatabaseSettings.ForSqliteFile(Path.Combine(folder, "gallery.db"));
-        Contexts = new PooledDbContextFactory<ReNoiseDbContext>(Settings.CreateOptions());
+        Contexts = new PooledDbContextFactory<ReNoiseDbContext>(
+            new DbContextOptionsBuilder<ReNoiseDbContext>(Settings.CreateOptions()).AddInterceptors(Writes).Options);
     }
+
+    /// <summary>Set <see cref="FailingWrites.Failing"/> to make the disk "full" for the stores' contexts.</summary>
+    public FailingWrites Writes { get; } = new();
 
     public string Folder { get; }
     public ReNoiseDatabaseSettings Settings { get; }
@@ -86,12 +91,12 @@ public static class Samples
         return bytes;
     }
 
-    public static Inversion Inversion(string prompt = "a cat on a sofa", double? psnr = 30.5, int seed = 1)
+    public static NewInversion Inversion(string prompt = "a cat on a sofa", double? psnr = 30.5, int seed = 1)
     {
         var latent = RandomFloats(4 * 8 * 8, seed);
         var clean = RandomFloats(4 * 8 * 8, seed + 1000);
         var noise = RandomFloats(2 * 4 * 8 * 8, seed + 2000);
-        return new Inversion
+        var row = new Inversion
         {
             ModelName = "sd-turbo",
             ModelPath = "/models/sd-turbo",
@@ -104,13 +109,7 @@ public static class Samples
             Width = 64,
             Height = 64,
             SourceFileName = "cat.jpg",
-            InputPng = Bytes(300, 1),
-            ReconstructionPng = Bytes(300, 2),
-            ThumbnailPng = Bytes(40, 3),
-            Latent = FloatBlob.ToBytes(latent),
             LatentShape = LatentShape,
-            CleanLatent = FloatBlob.ToBytes(clean),
-            NoiseMaps = FloatBlob.ToBytes(noise),
             NoiseShape = "2,1,4,8,8",
             ResidualsJson = "[[0.5,0.1]]",
             Psnr = psnr,
@@ -120,6 +119,14 @@ public static class Samples
             OnnxRuntimeMs = 1000,
             WarningsJson = "[]",
         };
+        var files = new InversionFiles(
+            InputPng: Bytes(300, 1),
+            ReconstructionPng: Bytes(300, 2),
+            ThumbnailPng: Bytes(40, 3),
+            Latent: FloatBlob.ToBytes(latent),
+            CleanLatent: FloatBlob.ToBytes(clean),
+            NoiseMaps: FloatBlob.ToBytes(noise));
+        return new NewInversion(row, files);
     }
 
     public static Edit Edit(Guid inversionId, string prompt = "a dog on a sofa") => new()

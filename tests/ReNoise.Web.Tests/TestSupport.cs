@@ -102,11 +102,11 @@ internal static class TestServices
     }
 
     /// <summary>A small but complete inversion row (tensors of the demo's shapes, tiny PNGs).</summary>
-    public static Inversion Inversion(string prompt, double? psnr = 20.5, string model = "demo-sd-turbo")
+    public static NewInversion Inversion(string prompt, double? psnr = 20.5, string model = "demo-sd-turbo")
     {
         const int length = 4 * 6 * 6;
         var png = TinyPng();
-        return new Inversion
+        var row = new Inversion
         {
             ModelName = model,
             ModelPath = "/models/demo",
@@ -119,13 +119,7 @@ internal static class TestServices
             Width = 48,
             Height = 48,
             SourceFileName = "photo.png",
-            InputPng = png,
-            ReconstructionPng = png,
-            ThumbnailPng = png,
-            Latent = FloatBlob.ToBytes(Enumerable.Range(0, length).Select(i => i * 0.01f).ToArray()),
             LatentShape = "1,4,6,6",
-            CleanLatent = FloatBlob.ToBytes(new float[length]),
-            NoiseMaps = FloatBlob.ToBytes(new float[4 * length]),
             NoiseShape = "4,1,4,6,6",
             ResidualsJson = """[{"timestep":249,"values":[0.1,0.01]},{"timestep":499,"values":[0.2,0.05]}]""",
             Psnr = psnr,
@@ -133,6 +127,13 @@ internal static class TestServices
             Nfe = 40,
             InversionMs = 1234,
         };
+        return new NewInversion(row, new InversionFiles(
+            InputPng: png,
+            ReconstructionPng: png,
+            ThumbnailPng: png,
+            Latent: FloatBlob.ToBytes(Enumerable.Range(0, length).Select(i => i * 0.01f).ToArray()),
+            CleanLatent: FloatBlob.ToBytes(new float[length]),
+            NoiseMaps: FloatBlob.ToBytes(new float[4 * length])));
     }
 
     public static byte[] TinyPng()
@@ -161,5 +162,35 @@ internal sealed class ListLogger<T> : ILogger<T>
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         lock (_entries) _entries.Add((logLevel, formatter(state, exception)));
+    }
+}
+
+/// <summary>A logger provider that keeps every entry, for asserting on what the app logs.</summary>
+public sealed class ListLoggerProvider : ILoggerProvider
+{
+    private readonly List<(string Category, LogLevel Level, string Message)> _entries = [];
+
+    public IReadOnlyList<(string Category, LogLevel Level, string Message)> Entries
+    {
+        get { lock (_entries) return [.. _entries]; }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(ListLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel)) return;
+            lock (owner._entries) owner._entries.Add((category, logLevel, formatter(state, exception)));
+        }
     }
 }

@@ -1,11 +1,10 @@
 namespace ReNoise.Data.Entities;
 
 /// <summary>
-/// One ReNoise inversion of an uploaded photo: the parameters it ran with, the inverted latent
-/// z_T (with the clean latent z_0 and the per-step noise maps needed to edit it), the images a
-/// person looks at, and the quality and timing figures.
-/// Float tensors are little-endian float32 blobs (<see cref="FloatBlob"/>) with a shape string
-/// such as "1,4,64,64".
+/// One ReNoise inversion of an uploaded photo: the parameters it ran with, the shapes of its
+/// tensors, and the quality and timing figures. The heavy parts (images, the inverted latent z_T,
+/// the clean latent z_0 and the per-step noise maps) are <see cref="InversionBlob"/> rows, so that
+/// reading or listing inversions never loads them.
 /// </summary>
 public sealed class Inversion
 {
@@ -29,22 +28,9 @@ public sealed class Inversion
     public int Height { get; set; }
     public string? SourceFileName { get; set; }
 
-    /// <summary>The input image at working size (PNG).</summary>
-    public byte[] InputPng { get; set; } = [];
-    /// <summary>Denoising of the inverted latent with the inversion prompt (PNG).</summary>
-    public byte[] ReconstructionPng { get; set; } = [];
-    /// <summary>Small preview for gallery lists (PNG).</summary>
-    public byte[] ThumbnailPng { get; set; } = [];
-
-    /// <summary>Inverted latent z_T, float32 little-endian.</summary>
-    public byte[] Latent { get; set; } = [];
-    /// <summary>Shape of <see cref="Latent"/> and <see cref="CleanLatent"/>, e.g. "1,4,64,64".</summary>
+    /// <summary>Shape of the latent and clean-latent blobs (<see cref="InversionBlobKind"/>), e.g. "1,4,64,64".</summary>
     public string LatentShape { get; set; } = "";
-    /// <summary>VAE-encoded input z_0, float32 little-endian.</summary>
-    public byte[] CleanLatent { get; set; } = [];
-    /// <summary>Per-step noise maps for non-deterministic schedulers; empty for DDIM.</summary>
-    public byte[] NoiseMaps { get; set; } = [];
-    /// <summary>Shape of <see cref="NoiseMaps"/>, e.g. "4,1,4,64,64"; empty when there are none.</summary>
+    /// <summary>Shape of the noise-map blob, e.g. "4,1,4,64,64"; empty when there are none (DDIM).</summary>
     public string NoiseShape { get; set; } = "";
 
     /// <summary>Per-step convergence residuals of the renoising iterations, as JSON.</summary>

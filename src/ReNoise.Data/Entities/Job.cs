@@ -31,7 +31,10 @@ public sealed class Job
     public string? Error { get; set; }
     /// <summary>The request's parameters as JSON.</summary>
     public string RequestJson { get; set; } = "{}";
-    /// <summary>The uploaded file's bytes, for invert jobs.</summary>
+    /// <summary>
+    /// The upload of an invert job, at working size (PNG): kept while the job waits or runs, and after
+    /// a failure (to submit it again) until housekeeping drops it; cleared when the job is done or cancelled.
+    /// </summary>
     public byte[]? InputImage { get; set; }
     /// <summary>Input of an edit job, result of an invert job.</summary>
     public Guid? InversionId { get; set; }

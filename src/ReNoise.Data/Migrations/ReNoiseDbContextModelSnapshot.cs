@@ -58,15 +58,24 @@ namespace ReNoise.Data.Migrations
                     b.ToTable("Edits", (string)null);
                 });
 
+            modelBuilder.Entity("ReNoise.Data.Entities.HealthProbe", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("HealthProbes", (string)null);
+                });
+
             modelBuilder.Entity("ReNoise.Data.Entities.Inversion", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("CleanLatent")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
@@ -74,16 +83,8 @@ namespace ReNoise.Data.Migrations
                     b.Property<int>("Height")
                         .HasColumnType("INTEGER");
 
-                    b.Property<byte[]>("InputPng")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
                     b.Property<long>("InversionMs")
                         .HasColumnType("INTEGER");
-
-                    b.Property<byte[]>("Latent")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
 
                     b.Property<string>("LatentShape")
                         .IsRequired()
@@ -104,10 +105,6 @@ namespace ReNoise.Data.Migrations
 
                     b.Property<int>("Nfe")
                         .HasColumnType("INTEGER");
-
-                    b.Property<byte[]>("NoiseMaps")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
 
                     b.Property<string>("NoiseShape")
                         .IsRequired()
@@ -131,10 +128,6 @@ namespace ReNoise.Data.Migrations
                     b.Property<double?>("Psnr")
                         .HasColumnType("REAL");
 
-                    b.Property<byte[]>("ReconstructionPng")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
                     b.Property<string>("ResidualsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -152,10 +145,6 @@ namespace ReNoise.Data.Migrations
                     b.Property<int>("StartIndex")
                         .HasColumnType("INTEGER");
 
-                    b.Property<byte[]>("ThumbnailPng")
-                        .IsRequired()
-                        .HasColumnType("BLOB");
-
                     b.Property<string>("TimestepsJson")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -172,6 +161,27 @@ namespace ReNoise.Data.Migrations
                     b.HasIndex("OwnerId", "CreatedAt");
 
                     b.ToTable("Inversions", (string)null);
+                });
+
+            modelBuilder.Entity("ReNoise.Data.Entities.InversionBlob", b =>
+                {
+                    b.Property<Guid>("InversionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Data")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<Guid>("OwnerId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("InversionId", "Kind");
+
+                    b.ToTable("InversionBlobs", (string)null);
                 });
 
             modelBuilder.Entity("ReNoise.Data.Entities.Job", b =>
@@ -291,6 +301,8 @@ namespace ReNoise.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("LastSeenAt");
+
                     b.ToTable("Sessions", (string)null);
                 });
 
@@ -318,17 +330,26 @@ namespace ReNoise.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ReNoise.Data.Entities.InversionBlob", b =>
+                {
+                    b.HasOne("ReNoise.Data.Entities.Inversion", null)
+                        .WithMany()
+                        .HasForeignKey("InversionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ReNoise.Data.Entities.Job", b =>
                 {
                     b.HasOne("ReNoise.Data.Entities.Edit", null)
                         .WithMany()
                         .HasForeignKey("EditId")
-                        .OnDelete(DeleteBehavior.SetNull);
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.HasOne("ReNoise.Data.Entities.Inversion", null)
                         .WithMany()
                         .HasForeignKey("InversionId")
-                        .OnDelete(DeleteBehavior.SetNull);
+                        .OnDelete(DeleteBehavior.Cascade);
 
                     b.HasOne("ReNoise.Data.Entities.UserSession", null)
                         .WithMany()

@@ -34,6 +34,22 @@ public sealed class NpyArray
     /// <summary>Writes float32 data ('&lt;f4', C order) with the given shape.</summary>
     public static void Write(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) => Npy.Write(path, data, shape);
 
+    /// <summary>
+    /// Parses the bytes of a .npy file (as <see cref="Read"/> does a file); <paramref name="name"/> names
+    /// it in the <see cref="ReNoiseInputException"/> a malformed one raises.
+    /// </summary>
+    public static NpyArray Parse(ReadOnlySpan<byte> bytes, string name) => Npy.Parse(bytes, name);
+
+    /// <summary>The bytes of a float32 .npy file of this array, as <see cref="Write"/> writes them.</summary>
+    public byte[] ToBytes()
+    {
+        byte[] header = Npy.Float32Header(Shape);
+        var bytes = new byte[header.Length + Data.Length * sizeof(float)];
+        header.CopyTo(bytes, 0);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(Data.AsSpan()).CopyTo(bytes.AsSpan(header.Length));
+        return bytes;
+    }
+
     /// <summary>The .npy header of a float32 array of <paramref name="shape"/>: prepend it to the little-endian data.</summary>
     public static byte[] Float32Header(ReadOnlySpan<int> shape) => Npy.Float32Header(shape);
 }

@@ -22,6 +22,12 @@ public static class ImageLoader
     /// <summary>Largest accepted side, in pixels, of a decoded image and of a requested size.</summary>
     public const int MaxSide = 8192;
 
+    /// <summary>
+    /// Largest accepted image, in pixels (40 megapixels), checked from the header before decoding: a
+    /// small compressed file can claim a huge canvas, and decoding it takes 4 bytes a pixel.
+    /// </summary>
+    public const long MaxPixels = 40_000_000;
+
     // Only the five formats we promise; the stock configuration also sniffs TGA, which has no
     // magic number and would claim random garbage as an image.
     private static readonly Configuration Decoding = CreateConfiguration();
@@ -104,6 +110,10 @@ public static class ImageLoader
             throw new ReNoiseInputException($"'{displayName}': image is {info.Width}x{info.Height} pixels; the limit is {MaxSide} on a side");
         if (info.Width <= 0 || info.Height <= 0)
             throw Unreadable(displayName, $"{format.Name} header gives a size of {info.Width}x{info.Height}");
+        if ((long)info.Width * info.Height > MaxPixels)
+            throw new ReNoiseInputException(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"'{displayName}': image is {info.Width}x{info.Height} pixels ({(long)info.Width * info.Height / 1e6:0.#} megapixels); the limit is {MaxPixels / 1_000_000} megapixels"));
 
         string? truncation = ImageIntegrity.FindTruncation(bytes, format);
         if (truncation is not null)

@@ -44,6 +44,9 @@ public sealed class RgbImage
     /// </summary>
     public static RgbImage Read(string path) => ImageFiles.LoadRgb(path);
 
+    /// <summary>As <see cref="Read"/>, from the bytes of an image file; <paramref name="name"/> names it in messages.</summary>
+    public static RgbImage Decode(byte[] bytes, string name) => ImageLoader.Decode(bytes, name, target: null);
+
     /// <summary>Writes the image as an 8-bit RGB PNG.</summary>
     public void SavePng(string path) => ImageFiles.SavePng(this, path);
 

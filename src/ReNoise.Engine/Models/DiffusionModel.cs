@@ -129,6 +129,12 @@ public sealed class DiffusionModel : IDisposable
     /// <summary>Concurrent jobs whose UNet calls are batched together (<see cref="ModelLoadOptions.BatchJobs"/>); 1: none.</summary>
     public int BatchJobs { get; }
 
+    /// <summary>
+    /// Batched UNet calls made so far and the batch elements they held (equal when nothing was shared);
+    /// zeros when the model does not batch.
+    /// </summary>
+    public (long Calls, long Elements) BatchStats => _batcher is { IsValueCreated: true } ? _batcher.Value.Stats : (0, 0);
+
     /// <summary>The cross-job batcher, when <see cref="BatchJobs"/> is above 1.</summary>
     internal UNetBatcher? Batcher => _batcher is null ? null : Get(_batcher);
 

@@ -1,5 +1,5 @@
-using Microsoft.ML.OnnxRuntime;
 using ReNoise.Data;
+using ReNoise.Data.Entities;
 using ReNoise.Engine.IO;
 using ReNoise.Web.Sessions;
 
@@ -7,20 +7,13 @@ namespace ReNoise.Web.Endpoints;
 
 /// <summary>
 /// Files behind the pages: an owner's images and tensors (by the session cookie; another owner's
-/// id, or no cookie, is a plain 404) and the public images of a share link (404 once revoked).
+/// id, or no cookie, is a plain 404) and the public images of a share link (404 once revoked). Each
+/// reads the one image or tensor it serves, nothing else of the row. (/healthz: <see cref="StudioHealth"/>.)
 /// </summary>
 public static class StudioEndpoints
 {
     public static IEndpointRouteBuilder MapStudioEndpoints(this IEndpointRouteBuilder app)
     {
-        // Health of the server-side engine: which ONNX Runtime build and execution providers this host has.
-        app.MapGet("/healthz", () => Results.Json(new
-        {
-            status = "ok",
-            onnxRuntime = OrtEnv.Instance().GetVersionString(),
-            executionProviders = OrtEnv.Instance().GetAvailableProviders(),
-        }));
-
         var owned = app.MapGroup("/api").AddEndpointFilter(async (context, next) =>
         {
             // Owner data is never cached by shared caches and never guessed from anything but the cookie.
@@ -46,13 +39,15 @@ public static class StudioEndpoints
             if (file is not ("latent.npy" or "z0.npy" or "noise.npy")) return Results.NotFound();
             var row = await store.GetInversionAsync(owner, id, ct);
             if (row is null) return Results.NotFound();
-            var (blob, shape) = file switch
+            var (kind, shape) = file switch
             {
-                "latent.npy" => (row.Latent, row.LatentShape),
-                "z0.npy" => (row.CleanLatent, row.LatentShape),
-                _ => (row.NoiseMaps, row.NoiseShape),
+                "latent.npy" => (InversionBlobKind.Latent, row.LatentShape),
+                "z0.npy" => (InversionBlobKind.CleanLatent, row.LatentShape),
+                _ => (InversionBlobKind.NoiseMaps, row.NoiseShape),
             };
-            if (blob.Length == 0 || shape.Length == 0) return Results.NotFound(); // DDIM inversions have no noise maps
+            // Only the one tensor asked for is read.
+            var blob = await store.GetInversionBlobAsync(owner, id, kind, ct);
+            if (blob is not { Length: > 0 } || shape.Length == 0) return Results.NotFound(); // DDIM inversions have no noise maps
             byte[] header = NpyArray.Float32Header(FloatBlob.ParseShape(shape));
             return Results.File([.. header, .. blob], "application/octet-stream", Download(file, id));
         });
@@ -60,22 +55,21 @@ public static class StudioEndpoints
         owned.MapGet("/edits/{id:guid}/image.png", async (Guid id, HttpContext http, GalleryStore store, CancellationToken ct) =>
         {
             if (SessionCookie.Read(http.Request) is not Guid owner) return Results.NotFound();
-            var edit = await store.GetEditAsync(owner, id, ct);
-            return edit is null ? Results.NotFound() : Results.File(edit.ImagePng, "image/png");
+            var png = await store.GetEditImageAsync(owner, id, ct);
+            return png is null ? Results.NotFound() : Results.File(png, "image/png");
         });
 
         app.MapGet("/s/{token}/{file}", async (string token, string file, HttpContext http, GalleryStore store, CancellationToken ct) =>
         {
             http.Response.Headers.CacheControl = "no-store"; // a revoked link must stop working at once
-            var view = await store.ResolveShareLinkAsync(token, ct);
-            if (view is null) return Results.NotFound();
-            byte[]? png = file switch
+            SharedImage? image = file switch
             {
-                "input.png" => view.InputPng,
-                "reconstruction.png" => view.ReconstructionPng,
-                "edit.png" => view.Edit?.ImagePng,
+                "input.png" => SharedImage.Input,
+                "reconstruction.png" => SharedImage.Reconstruction,
+                "edit.png" => SharedImage.Edit,
                 _ => null,
             };
+            var png = image is SharedImage which ? await store.GetSharedImageAsync(token, which, ct) : null;
             return png is null ? Results.NotFound() : Results.File(png, "image/png");
         });
         return app;

@@ -30,6 +30,12 @@ public sealed record JobProgress
     /// <summary>1-based place in the queue while queued.</summary>
     public int? QueuePosition { get; init; }
 
+    /// <summary>
+    /// While queued: the time until it starts, from the model calls ahead of it and the model's
+    /// measured time per call; null before the model has finished a job.
+    /// </summary>
+    public TimeSpan? EstimatedWait { get; init; }
+
     /// <summary>Inversion step i of N (edits: denoising step).</summary>
     public int Step { get; init; }
     public int StepCount { get; init; }
@@ -49,6 +55,9 @@ public sealed record JobProgress
     public int PreviewStep { get; init; }
 
     public string? Error { get; init; }
+
+    /// <summary>A failed job that can be queued again as it was (its upload is still kept, or it is an edit).</summary>
+    public bool CanResubmit { get; init; }
     public Guid? InversionId { get; init; }
     public Guid? EditId { get; init; }
 

@@ -3,19 +3,41 @@ using System.Collections.Concurrent;
 namespace ReNoise.Web.Jobs;
 
 /// <summary>
-/// The latest progress of every job this process has seen, and its subscribers (the pages
-/// showing it). In memory only: after a restart the database row tells what happened.
+/// The latest progress of every job this process is running or queueing, and its subscribers (the
+/// pages showing it). In memory only: after a restart the database row tells what happened.
 /// </summary>
+/// <remarks>
+/// Memory stays bounded: a finished job's snapshot leaves the live set at once, without its preview
+/// image, for a small cache of <see cref="FinishedCapacity"/> entries (oldest out first), so a page
+/// opened just after the end still sees the final state; a page that has read that final state
+/// <see cref="Forget"/>s it. The database row holds the outcome for everyone else.
+/// </remarks>
 public sealed class JobProgressHub
 {
-    private readonly ConcurrentDictionary<Guid, JobProgress> _latest = new();
+    public const int FinishedCapacity = 256;
+
+    private readonly ConcurrentDictionary<Guid, JobProgress> _live = new();
+    private readonly FinishedCache _finished = new(FinishedCapacity);
     private readonly ConcurrentDictionary<Guid, ImmutableSubscribers> _subscribers = new();
 
-    public JobProgress? Get(Guid jobId) => _latest.GetValueOrDefault(jobId);
+    /// <summary>Snapshots held (live and finished), to check that memory stays bounded.</summary>
+    public int Count => _live.Count + _finished.Count;
+
+    public JobProgress? Get(Guid jobId) => _live.GetValueOrDefault(jobId) ?? _finished.Get(jobId);
 
     public void Publish(JobProgress progress)
     {
-        _latest[progress.JobId] = progress;
+        if (progress.IsFinished)
+        {
+            // The final state without the preview image; it is what a page opened later still shows.
+            _finished.Set(progress with { PreviewPng = null });
+            _live.TryRemove(progress.JobId, out _);
+        }
+        else if (!_finished.Contains(progress.JobId))
+        {
+            // A late queue-position update never brings a finished job back to life.
+            _live[progress.JobId] = progress;
+        }
         if (!_subscribers.TryGetValue(progress.JobId, out var subscribers)) return;
         foreach (var handler in subscribers.Handlers) handler(progress);
     }
@@ -37,8 +59,45 @@ public sealed class JobProgressHub
         });
     }
 
-    /// <summary>Drops a finished job's snapshot (its preview image) once it is no longer needed.</summary>
-    public void Forget(Guid jobId) => _latest.TryRemove(jobId, out _);
+    /// <summary>Drops a finished job's snapshot once a page has read its final state (the row keeps the outcome).</summary>
+    public void Forget(Guid jobId)
+    {
+        _finished.Remove(jobId);
+    }
+
+    /// <summary>Finished snapshots, oldest dropped first beyond the capacity.</summary>
+    private sealed class FinishedCache(int capacity)
+    {
+        private readonly object _gate = new();
+        private readonly Dictionary<Guid, LinkedListNode<JobProgress>> _byId = [];
+        private readonly LinkedList<JobProgress> _order = new();
+
+        public int Count { get { lock (_gate) return _byId.Count; } }
+
+        public bool Contains(Guid jobId) { lock (_gate) return _byId.ContainsKey(jobId); }
+
+        public JobProgress? Get(Guid jobId) { lock (_gate) return _byId.TryGetValue(jobId, out var node) ? node.Value : null; }
+
+        public void Set(JobProgress progress)
+        {
+            lock (_gate)
+            {
+                if (_byId.Remove(progress.JobId, out var old)) _order.Remove(old);
+                _byId[progress.JobId] = _order.AddLast(progress);
+                while (_byId.Count > capacity && _order.First is { } oldest)
+                {
+                    _order.RemoveFirst();
+                    _byId.Remove(oldest.Value.JobId);
+                }
+            }
+        }
+
+        public void Remove(Guid jobId)
+        {
+            lock (_gate)
+                if (_byId.Remove(jobId, out var node)) _order.Remove(node);
+        }
+    }
 
     private sealed record ImmutableSubscribers(Action<JobProgress>[] Handlers);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Engine;
+using ReNoise.Engine.Inversion;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
@@ -15,10 +16,11 @@ public sealed record SubmitResult(Guid? JobId, string? Error)
 }
 
 /// <summary>
-/// The job queue: admission (a bounded <see cref="Channel{T}"/> of tickets plus a limit on waiting
-/// jobs), fair dispatch across sessions (<see cref="FairQueue"/>), a number of concurrent jobs per
-/// model, and cancellation. The rows live in the database; this holds only what is in flight.
-/// <see cref="JobWorker"/> runs <see cref="RunDispatcherAsync"/>.
+/// The job queue: admission (a bounded <see cref="Channel{T}"/> of tickets, a limit on waiting jobs,
+/// a limit per session on jobs queued or running, and the per-job budget of <see cref="JobBudget"/>),
+/// fair dispatch across sessions (<see cref="FairQueue"/>), a number of concurrent jobs per model,
+/// wait estimates, and cancellation. The rows live in the database; this holds only what is in
+/// flight. <see cref="JobWorker"/> runs <see cref="RunDispatcherAsync"/>.
 /// </summary>
 public sealed class JobQueue
 {
@@ -26,8 +28,12 @@ public sealed class JobQueue
     private readonly IModelCatalog _catalog;
     private readonly JobProgressHub _hub;
     private readonly UploadValidator _validator;
+    private readonly JobBudget _budget;
+    private readonly ModelPace _pace;
     private readonly ILogger<JobQueue> _logger;
     private readonly int _queueSize;
+    private readonly int _perSession;
+    private readonly Dictionary<Guid, int> _perOwner = []; // jobs queued or running per session
     private readonly Channel<JobTicket> _incoming;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly object _gate = new();
@@ -35,15 +41,18 @@ public sealed class JobQueue
     private readonly Dictionary<Guid, RunningJob> _running = [];
     private int _admitted; // tickets in the channel or waiting: the queue length the limit applies to
 
-    public JobQueue(GalleryStore store, IModelCatalog catalog, JobProgressHub hub, UploadValidator validator,
-        IOptions<StudioOptions> options, ILogger<JobQueue> logger)
+    public JobQueue(GalleryStore store, IModelCatalog catalog, JobProgressHub hub, UploadValidator validator, JobBudget budget,
+        ModelPace pace, IOptions<StudioOptions> options, ILogger<JobQueue> logger)
     {
         _store = store;
         _catalog = catalog;
         _hub = hub;
         _validator = validator;
+        _budget = budget;
+        _pace = pace;
         _logger = logger;
         _queueSize = Math.Max(1, options.Value.Jobs.QueueSize);
+        _perSession = Math.Max(1, options.Value.Jobs.MaxJobsPerSession);
         _incoming = Channel.CreateBounded<JobTicket>(new BoundedChannelOptions(_queueSize) { FullMode = BoundedChannelFullMode.Wait });
     }
 
@@ -52,25 +61,45 @@ public sealed class JobQueue
 
     public int QueueSize => _queueSize;
 
+    public int MaxJobsPerSession => _perSession;
+
+    /// <summary>Jobs the owner has queued or running in this process.</summary>
+    public int ActiveCountOf(Guid owner)
+    {
+        lock (_gate) return _perOwner.GetValueOrDefault(owner);
+    }
+
     /// <summary>Jobs waiting to start, all models.</summary>
     public int WaitingCount { get { lock (_gate) return _admitted; } }
 
-    /// <summary>Checks the submission, stores the job and queues it; refuses (storing nothing) bad input or a full queue.</summary>
+    /// <summary>
+    /// Checks the submission (input, budget, the session's quota), stores the job with its upload at
+    /// working size and queues it; refuses (storing nothing) bad input, an over-budget job, a session
+    /// at its quota or a full queue.
+    /// </summary>
     public async Task<SubmitResult> SubmitInversionAsync(Guid owner, InversionSubmission submission, CancellationToken cancellationToken = default)
     {
         if (_catalog.Find(submission.Model) is not { } model) return SubmitResult.Refused($"model \"{submission.Model}\" is not configured on this server");
-        if (_validator.Check(submission, model) is { } error) return SubmitResult.Refused(error);
-        if (!TryReserve()) return QueueFull();
+        if (QuotaReached(owner)) return QuotaFull();
+        var (accepted, error) = await _validator.CheckAsync(submission, model, cancellationToken);
+        if (accepted is null) return SubmitResult.Refused(error!);
+        if (TryReserve(owner) is { } refused) return refused;
         try
         {
             var request = new InvertJobRequest(model.Name, submission.Prompt.Trim(), submission.FileName, submission.Parameters);
-            Guid id = await _store.EnqueueInvertJobAsync(owner, JobJson.Write(request), submission.Image, cancellationToken);
-            Admit(new JobTicket(id, owner, JobKind.Invert, model.Name));
+            Guid id = await _store.EnqueueInvertJobAsync(owner, JobJson.Write(request), accepted.WorkingPng, cancellationToken);
+            Admit(new JobTicket(id, owner, JobKind.Invert, model.Name, accepted.ModelCalls));
             return SubmitResult.Queued(id);
+        }
+        catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
+        {
+            Release(owner);
+            _logger.LogError(e, "Could not store a job: {Reason}", storage);
+            return StorageRefused(storage);
         }
         catch
         {
-            Release();
+            Release(owner);
             throw;
         }
     }
@@ -79,29 +108,98 @@ public sealed class JobQueue
     public async Task<SubmitResult> SubmitEditAsync(Guid owner, Guid inversionId, string prompt, double guidance, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(prompt)) return SubmitResult.Refused("The target prompt is empty: describe the edited image.");
-        if (!double.IsFinite(guidance) || guidance < 0 || guidance > 30)
-            return SubmitResult.Refused($"Edit guidance must be a number from 0 to 30, got {guidance}");
+        if (!double.IsFinite(guidance) || guidance < 0 || guidance > InversionParameters.MaxGuidance)
+            return SubmitResult.Refused($"{ParameterLabels.Label(ParameterKey.EditGuidance)} must be a number from 0 to {InversionParameters.MaxGuidance}, got {guidance}");
+        if (QuotaReached(owner)) return QuotaFull();
         var inversion = await _store.GetInversionAsync(owner, inversionId, cancellationToken);
         if (inversion is null) return SubmitResult.Refused("That inversion does not exist (it may have been deleted).");
         if (_catalog.Find(inversion.ModelName) is null)
             return SubmitResult.Refused($"model \"{inversion.ModelName}\" of this inversion is no longer configured on this server");
-        if (!TryReserve()) return QueueFull();
+        int steps = EditSteps(inversion);
+        if (_budget.CheckEdit(steps) is { } overBudget) return SubmitResult.Refused(overBudget);
+        if (TryReserve(owner) is { } refused) return refused;
         try
         {
             var json = JobJson.Write(new EditJobRequest(prompt.Trim(), guidance));
             Guid? id = await _store.EnqueueEditJobAsync(owner, inversionId, json, cancellationToken);
             if (id is not Guid jobId)
             {
-                Release();
+                Release(owner);
                 return SubmitResult.Refused("That inversion does not exist (it may have been deleted).");
             }
-            Admit(new JobTicket(jobId, owner, JobKind.Edit, inversion.ModelName));
+            Admit(new JobTicket(jobId, owner, JobKind.Edit, inversion.ModelName, steps));
             return SubmitResult.Queued(jobId);
+        }
+        catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
+        {
+            Release(owner);
+            _logger.LogError(e, "Could not store a job: {Reason}", storage);
+            return StorageRefused(storage);
         }
         catch
         {
-            Release();
+            Release(owner);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Queues a failed job of the owner again, as a new job with the same request (and upload); refuses
+    /// like a new submission (quota, full queue, budget), or when the job cannot be submitted again.
+    /// </summary>
+    public async Task<SubmitResult> ResubmitAsync(Guid owner, Guid failedJobId, CancellationToken cancellationToken = default)
+    {
+        var job = await _store.GetJobAsync(owner, failedJobId, cancellationToken);
+        if (job is not { Status: JobStatus.Failed }) return SubmitResult.Refused("Only a failed job can be submitted again.");
+        string? model;
+        int calls;
+        if (job.Kind == JobKind.Invert)
+        {
+            var request = JobJson.Read<InvertJobRequest>(job.RequestJson);
+            if (_catalog.Find(request.Model) is not { } found) return SubmitResult.Refused($"model \"{request.Model}\" is not configured on this server");
+            var (plan, error) = _validator.Plan(request.Prompt, found, request.Parameters);
+            if (plan is null) return SubmitResult.Refused(error!);
+            (model, calls) = (found.Name, JobBudget.InversionCalls(plan));
+        }
+        else
+        {
+            var inversion = job.InversionId is Guid id ? await _store.GetInversionAsync(owner, id, cancellationToken) : null;
+            if (inversion is null) return SubmitResult.Refused("That inversion does not exist (it may have been deleted).");
+            (model, calls) = (inversion.ModelName, EditSteps(inversion));
+            if (_budget.CheckEdit(calls) is { } overBudget) return SubmitResult.Refused(overBudget);
+        }
+        if (TryReserve(owner) is { } refused) return refused;
+        try
+        {
+            if (await _store.ResubmitFailedJobAsync(owner, failedJobId, cancellationToken) is not Guid newId)
+            {
+                Release(owner);
+                return SubmitResult.Refused("This job cannot be submitted again: its photo is no longer kept. Upload it again in the studio.");
+            }
+            Admit(new JobTicket(newId, owner, job.Kind, model, calls));
+            return SubmitResult.Queued(newId);
+        }
+        catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
+        {
+            Release(owner);
+            return StorageRefused(storage);
+        }
+        catch
+        {
+            Release(owner);
+            throw;
+        }
+    }
+
+    private static int EditSteps(Inversion inversion)
+    {
+        try
+        {
+            return Math.Max(0, System.Text.Json.JsonSerializer.Deserialize<int[]>(inversion.TimestepsJson)!.Length - inversion.StartIndex);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return 0;
         }
     }
 
@@ -121,7 +219,11 @@ public sealed class JobQueue
             {
                 if (ticket.OwnerId != owner) return false;
                 removed = _waiting.Remove(jobId);
-                if (removed) _admitted--;
+                if (removed)
+                {
+                    _admitted--;
+                    DecrementOwner(owner);
+                }
             }
         }
         if (running is not null)
@@ -164,6 +266,7 @@ public sealed class JobQueue
             {
                 _waiting.Enqueue(t);
                 _admitted++;
+                _perOwner[t.OwnerId] = _perOwner.GetValueOrDefault(t.OwnerId) + 1;
             }
         }
         PublishPositions();
@@ -224,7 +327,11 @@ public sealed class JobQueue
         }
         finally
         {
-            lock (_gate) _running.Remove(ticket.JobId);
+            lock (_gate)
+            {
+                _running.Remove(ticket.JobId);
+                DecrementOwner(ticket.OwnerId);
+            }
             job.Cancellation.Dispose();
             if (!stopping.IsCancellationRequested) _wake.Release();
         }
@@ -242,19 +349,39 @@ public sealed class JobQueue
         return arrived;
     }
 
-    private bool TryReserve()
+    private bool QuotaReached(Guid owner)
+    {
+        lock (_gate) return _perOwner.GetValueOrDefault(owner) >= _perSession;
+    }
+
+    /// <summary>Takes a place in the queue and in the owner's quota, or says why not.</summary>
+    private SubmitResult? TryReserve(Guid owner)
     {
         lock (_gate)
         {
-            if (_admitted >= _queueSize) return false;
+            if (_perOwner.GetValueOrDefault(owner) >= _perSession) return QuotaFull();
+            if (_admitted >= _queueSize) return QueueFull();
             _admitted++;
-            return true;
+            _perOwner[owner] = _perOwner.GetValueOrDefault(owner) + 1;
+            return null;
         }
     }
 
-    private void Release()
+    private void Release(Guid owner)
     {
-        lock (_gate) _admitted--;
+        lock (_gate)
+        {
+            _admitted--;
+            DecrementOwner(owner);
+        }
+    }
+
+    /// <summary>Call under the lock.</summary>
+    private void DecrementOwner(Guid owner)
+    {
+        int left = _perOwner.GetValueOrDefault(owner) - 1;
+        if (left > 0) _perOwner[owner] = left;
+        else _perOwner.Remove(owner);
     }
 
     private void Admit(JobTicket ticket)
@@ -271,20 +398,44 @@ public sealed class JobQueue
     private SubmitResult QueueFull() =>
         SubmitResult.Refused($"The queue is full ({_queueSize} jobs waiting); nothing was queued. Try again when a job has finished.");
 
+    private SubmitResult QuotaFull() =>
+        SubmitResult.Refused($"You already have {_perSession} jobs queued or running, the most one session may have; nothing was queued. Wait for one to finish, or cancel one.");
+
+    private static SubmitResult StorageRefused(string reason) =>
+        SubmitResult.Refused($"The server cannot store new jobs right now ({reason}); nothing was queued. Try again later.");
+
+    /// <summary>
+    /// Publishes each waiting job's place in line and its wait: the model calls still ahead of it (the
+    /// rest of the running jobs' and the whole of the jobs before it) at the model's measured time per
+    /// call, shared by the model's concurrent slots.
+    /// </summary>
     private void PublishPositions()
     {
-        List<(JobTicket Ticket, int Position)> positions = [];
+        List<(JobTicket Ticket, int Position, TimeSpan? Wait)> positions = [];
         lock (_gate)
         {
             DrainIncoming();
             foreach (string model in _waiting.Models)
             {
+                double? perCall = _pace.SecondsPerCall(model);
+                int slots = Math.Max(1, _catalog.Find(model)?.Concurrency ?? 1);
+                double ahead = _running.Values.Where(r => string.Equals(r.Ticket.Model, model, StringComparison.OrdinalIgnoreCase))
+                    .Sum(r => Math.Max(0, r.Ticket.ModelCalls - (_hub.Get(r.Ticket.JobId)?.Nfe ?? 0)));
                 var order = _waiting.Order(model);
-                for (int i = 0; i < order.Count; i++) positions.Add((order[i], i + 1));
+                for (int i = 0; i < order.Count; i++)
+                {
+                    TimeSpan? wait = perCall is double s ? TimeSpan.FromSeconds(ahead * s / slots) : null;
+                    positions.Add((order[i], i + 1, wait));
+                    ahead += order[i].ModelCalls;
+                }
             }
         }
-        foreach (var (ticket, position) in positions)
-            _hub.Publish(new JobProgress { JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Queued, QueuePosition = position });
+        foreach (var (ticket, position, wait) in positions)
+            _hub.Publish(new JobProgress
+            {
+                JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Queued,
+                QueuePosition = position, EstimatedWait = wait, ExpectedNfe = ticket.ModelCalls,
+            });
     }
 
     private sealed class RunningJob(JobTicket ticket, CancellationTokenSource cancellation)

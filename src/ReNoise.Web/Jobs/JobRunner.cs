@@ -6,48 +6,64 @@ using ReNoise.Engine;
 using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
+using ReNoise.Engine.Tensors;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
 
 /// <summary>
-/// Runs one job on the engine: claims the row, inverts (or denoises for an edit), stores the
-/// result and records the outcome, publishing progress after every model call. The only place
-/// in the web app that calls the engine's pipeline.
+/// Runs one job on the engine: claims the row, inverts (or denoises for an edit), then stores the
+/// result and marks the job done in one transaction. Progress goes through a
+/// <see cref="JobProgressWriter"/>, so the engine's callback never waits on the database or a preview.
+/// A job is stopped after <see cref="JobBudget.MaxDuration"/>. Every way a job ends is recorded on its
+/// row (a failed write is retried) and published live. The only place in the web app that calls the
+/// engine's pipeline.
 /// </summary>
 public sealed class JobRunner(
     GalleryStore store,
     IModelCatalog catalog,
     JobProgressHub hub,
+    JobBudget budget,
+    ModelPace pace,
     IOptions<StudioOptions> options,
     ILogger<JobRunner> logger)
 {
     public const string StoppedReason = "the server stopped while this job was running; submit it again";
 
+    /// <summary>Waits between attempts to record a failure the database refused (a full disk may free up).</summary>
+    internal static TimeSpan[] FailureRetryDelays { get; set; } = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)];
+
     private readonly bool _livePreview = options.Value.Jobs.LivePreview;
+    private readonly TimeSpan _rowInterval = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.Jobs.ProgressWriteIntervalMs));
 
     public async Task RunAsync(JobTicket ticket, CancellationToken cancellation, Func<bool> userCancelled)
     {
-        var progress = new ProgressState(hub, ticket);
+        using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        limited.CancelAfter(budget.MaxDuration);
+        await using var progress = new JobProgressWriter(hub, store, ticket, _rowInterval, logger);
         try
         {
             if (!await store.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId))
-                return; // cancelled (or claimed) meanwhile: nothing to run
-            progress.Publish(p => p with { Phase = JobPhase.Loading });
-            if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, cancellation);
-            else await EditAsync(ticket, progress, cancellation);
+            {
+                // Cancelled (or claimed) meanwhile: nothing to run; the live state must not stay "queued".
+                if (await store.GetJobAsync(ticket.OwnerId, ticket.JobId) is { Status: JobStatus.Cancelled })
+                    await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
+                return;
+            }
+            progress.Update(p => p with { Phase = JobPhase.Loading });
+            if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, limited.Token);
+            else await EditAsync(ticket, progress, limited.Token);
         }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (limited.IsCancellationRequested)
         {
             if (userCancelled())
             {
-                await store.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId);
-                progress.Publish(p => p with { Phase = JobPhase.Cancelled });
+                await RecordAsync(ticket, () => store.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId), "cancelled");
+                await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
             }
             else
             {
-                await store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, StoppedReason);
-                progress.Publish(p => p with { Phase = JobPhase.Failed, Error = StoppedReason });
+                await Fail(ticket, progress, cancellation.IsCancellationRequested ? StoppedReason : budget.TimeLimitMessage);
             }
         }
         catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
@@ -59,6 +75,11 @@ public sealed class JobRunner(
                 _ => e.Message,
             });
         }
+        catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
+        {
+            logger.LogError(e, "Job {JobId} ({Kind}) could not be saved: {Reason}", ticket.JobId, ticket.Kind, storage);
+            await Fail(ticket, progress, $"The result could not be saved: {storage}. Nothing was saved; submit it again later.");
+        }
         catch (Exception e)
         {
             logger.LogError(e, "Job {JobId} ({Kind}) failed", ticket.JobId, ticket.Kind);
@@ -66,13 +87,50 @@ public sealed class JobRunner(
         }
     }
 
-    private async Task Fail(JobTicket ticket, ProgressState progress, string message)
+    /// <summary>Shows the failure at once, then records it on the row, retrying a write the database refuses.</summary>
+    private async Task Fail(JobTicket ticket, JobProgressWriter progress, string message)
     {
-        await store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message);
-        progress.Publish(p => p with { Phase = JobPhase.Failed, Error = message });
+        bool resubmittable = ticket.Kind == JobKind.Edit || (await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)))?.HasUpload == true;
+        await progress.FinishAsync(p => p with { Phase = JobPhase.Failed, Error = message, CanResubmit = resubmittable });
+        await RecordAsync(ticket, () => store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message), "failed");
     }
 
-    private async Task InvertAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
+    private async Task RecordAsync(JobTicket ticket, Func<Task<bool>> mark, string outcome)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await mark();
+                return;
+            }
+            catch (Exception e) when (StorageFailure.IsDatabaseFailure(e) && attempt < FailureRetryDelays.Length)
+            {
+                logger.LogWarning("Could not mark job {JobId} {Outcome} ({Reason}); retrying", ticket.JobId, outcome, StorageFailure.Describe(e) ?? e.Message);
+                await Task.Delay(FailureRetryDelays[attempt]);
+            }
+            catch (Exception e) when (StorageFailure.IsDatabaseFailure(e))
+            {
+                // The row stays Running; the next start-up marks it failed (MarkInterruptedJobsFailedAsync).
+                logger.LogError(e, "Could not mark job {JobId} {Outcome}; its row is left running until the next start-up", ticket.JobId, outcome);
+                return;
+            }
+        }
+    }
+
+    private static async Task<T?> Safe<T>(Func<Task<T?>> read) where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (StorageFailure.IsDatabaseFailure(e))
+        {
+            return null;
+        }
+    }
+
+    private async Task InvertAsync(JobTicket ticket, JobProgressWriter progress, CancellationToken cancellation)
     {
         var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
         var bytes = await store.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job has no uploaded image");
@@ -82,22 +140,27 @@ public sealed class JobRunner(
         // The job holds the model until its result is stored, so a release of the model waits for it.
         using var lease = await Task.Run(() => catalog.Acquire(model.Name), cancellation);
         DiffusionModel loaded = lease.Model;
+        var clock = Stopwatch.StartNew();
         var (result, onnxTime) = await Task.Run(() =>
         {
             var pipeline = new InversionPipeline(loaded);
             InversionPlan plan = pipeline.Plan(new InversionRequest { Prompt = request.Prompt, Parameters = request.Parameters });
+            if (budget.CheckInversion(plan) is { } overBudget) throw new JobFailedException(overBudget); // e.g. the limit was lowered since
+            // The job keeps the upload at working size: this decode is of a small PNG, no resize.
             RgbImage image;
             using (var stream = new MemoryStream(bytes, writable: false))
                 image = ImageLoader.Load(stream, plan.Width, plan.Height, request.FileName);
 
-            var clock = Stopwatch.StartNew();
-            progress.Publish(p => p with { Phase = JobPhase.Inverting, ExpectedNfe = plan.ModelCalls, StepCount = plan.StepCount });
+            LatentShape shape = plan.Shape;
+            if (_livePreview) progress.UsePreviewDecoder(latent => ImageEncoding.ToJpeg(pipeline.Decode(latent, shape)));
+            progress.Update(p => p with { Phase = JobPhase.Inverting, ExpectedNfe = plan.ModelCalls, StepCount = plan.StepCount });
             TimeSpan ortBefore = loaded.OrtTime;
             var inversion = pipeline.Invert(plan, image, p =>
             {
+                // The inference thread: record and return, nothing else.
                 if (!p.StepCompleted)
                 {
-                    progress.Publish(s => s with
+                    progress.Update(s => s with
                     {
                         Step = p.Step,
                         StepCount = p.StepCount,
@@ -108,54 +171,55 @@ public sealed class JobRunner(
                     });
                     return;
                 }
-                byte[]? preview = _livePreview ? ImageEncoding.ToJpeg(pipeline.Decode(p.StepLatent.Span, plan.Shape)) : null;
-                progress.Publish(s => s with
+                progress.StepCompleted(p.Step, p.StepLatent.Span, s => s with
                 {
-                    PreviewPng = preview ?? s.PreviewPng,
-                    PreviewStep = preview is null ? s.PreviewStep : p.Step,
                     Phase = p.Step == p.StepCount ? JobPhase.Reconstructing : s.Phase,
                     Elapsed = clock.Elapsed,
                 });
-                UpdateRow(ticket, (double)p.Step / Math.Max(1, p.StepCount), $"step {p.Step}/{p.StepCount}");
             }, cancellation);
             return (inversion, loaded.OrtTime - ortBefore);
         }, cancellation);
+        progress.UsePreviewDecoder(null);
+        pace.Record(model.Name, clock.Elapsed, result.Nfe + result.Plan.ReconstructionCalls);
 
-        progress.Publish(p => p with { Phase = JobPhase.Saving });
+        progress.Update(p => p with { Phase = JobPhase.Saving, Nfe = result.Nfe, Elapsed = clock.Elapsed });
         var entity = InversionRecords.ToEntity(result, model.Name, request.FileName, onnxTime);
-        Guid inversionId = await store.AddInversionAsync(ticket.OwnerId, entity);
-        if (!await store.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, inversionId: inversionId))
+        if (await store.CompleteInvertJobAsync(ticket.OwnerId, ticket.JobId, entity) != JobCompletion.Stored)
         {
-            // Cancelled at the last moment: the gallery stays as it was.
-            await store.DeleteInversionAsync(ticket.OwnerId, inversionId);
-            progress.Publish(p => p with { Phase = JobPhase.Cancelled });
+            // Cancelled at the last moment: nothing was stored, the gallery stays as it was.
+            await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
             return;
         }
-        progress.Publish(p => p with { Phase = JobPhase.Done, InversionId = inversionId, Nfe = result.Nfe, PreviewPng = null });
+        await progress.FinishAsync(p => p with { Phase = JobPhase.Done, InversionId = entity.Row.Id, Nfe = result.Nfe, PreviewPng = null });
     }
 
-    private async Task EditAsync(JobTicket ticket, ProgressState progress, CancellationToken cancellation)
+    private async Task EditAsync(JobTicket ticket, JobProgressWriter progress, CancellationToken cancellation)
     {
         var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
         var request = JobJson.Read<EditJobRequest>(job.RequestJson);
-        Guid inversionId = job.InversionId ?? throw new JobFailedException("the inversion of this edit was deleted");
-        var row = await store.GetInversionAsync(ticket.OwnerId, inversionId) ?? throw new JobFailedException("the inversion of this edit was deleted");
+        const string deleted = "the inversion of this edit was deleted";
+        Guid inversionId = job.InversionId ?? throw new JobFailedException(deleted);
+        var row = await store.GetInversionAsync(ticket.OwnerId, inversionId) ?? throw new JobFailedException(deleted);
         if (catalog.Find(row.ModelName) is null) throw new JobFailedException($"model \"{row.ModelName}\" is no longer configured on this server");
-        progress.Publish(p => p with { InversionId = inversionId });
+        var latent = await store.GetInversionBlobAsync(ticket.OwnerId, inversionId, InversionBlobKind.Latent) ?? throw new JobFailedException(deleted);
+        var noise = await store.GetInversionBlobAsync(ticket.OwnerId, inversionId, InversionBlobKind.NoiseMaps);
+        progress.Update(p => p with { InversionId = inversionId });
 
         var clock = Stopwatch.StartNew();
         using var lease = await Task.Run(() => catalog.Acquire(row.ModelName), cancellation);
         DiffusionModel loaded = lease.Model;
         var result = await Task.Run(() =>
         {
-            InvertedLatent stored = InversionRecords.ToInversion(row);
-            progress.Publish(p => p with { Phase = JobPhase.Denoising, StepCount = stored.StepCount, ExpectedNfe = stored.StepCount });
+            InvertedLatent stored = InversionRecords.ToInversion(row, latent, noise);
+            if (budget.CheckEdit(stored.StepCount) is { } overBudget) throw new JobFailedException(overBudget);
+            progress.Update(p => p with { Phase = JobPhase.Denoising, StepCount = stored.StepCount, ExpectedNfe = stored.StepCount });
             return new InversionPipeline(loaded).Denoise(stored, request.Prompt, request.Guidance,
-                (done, total) => progress.Publish(p => p with { Step = done, StepCount = total, Nfe = done, Elapsed = clock.Elapsed }),
+                (done, total) => progress.Update(p => p with { Step = done, StepCount = total, Nfe = done, Elapsed = clock.Elapsed }),
                 cancellation);
         }, cancellation);
+        pace.Record(row.ModelName, clock.Elapsed, result.Nfe);
 
-        progress.Publish(p => p with { Phase = JobPhase.Saving });
+        progress.Update(p => p with { Phase = JobPhase.Saving });
         var edit = new Edit
         {
             InversionId = inversionId,
@@ -165,45 +229,15 @@ public sealed class JobRunner(
             Nfe = result.Nfe,
             DurationMs = (long)clock.Elapsed.TotalMilliseconds,
         };
-        Guid editId = await store.AddEditAsync(ticket.OwnerId, edit) ?? throw new JobFailedException("the inversion of this edit was deleted");
-        if (!await store.MarkJobDoneAsync(ticket.OwnerId, ticket.JobId, editId: editId))
+        switch (await store.CompleteEditJobAsync(ticket.OwnerId, ticket.JobId, edit))
         {
-            await store.DeleteEditAsync(ticket.OwnerId, editId);
-            progress.Publish(p => p with { Phase = JobPhase.Cancelled });
-            return;
+            case JobCompletion.InversionGone:
+                throw new JobFailedException(deleted);
+            case JobCompletion.NotRunning:
+                await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
+                return;
         }
-        progress.Publish(p => p with { Phase = JobPhase.Done, EditId = editId });
-    }
-
-    /// <summary>Records the fraction in the job row, so a page reading only the database sees it move.</summary>
-    private void UpdateRow(JobTicket ticket, double fraction, string text)
-    {
-        try
-        {
-            store.UpdateJobProgressAsync(ticket.OwnerId, ticket.JobId, fraction, text).GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not record progress of job {JobId}", ticket.JobId);
-        }
-    }
-
-    /// <summary>The job's latest snapshot; updates are applied in order from the job's own thread.</summary>
-    private sealed class ProgressState(JobProgressHub hub, JobTicket ticket)
-    {
-        private readonly object _gate = new();
-
-        public JobProgress Current { get; private set; } = new()
-        {
-            JobId = ticket.JobId, OwnerId = ticket.OwnerId, Kind = ticket.Kind, Phase = JobPhase.Loading,
-        };
-
-        public void Publish(Func<JobProgress, JobProgress> change)
-        {
-            JobProgress next;
-            lock (_gate) Current = next = change(Current);
-            hub.Publish(next);
-        }
+        await progress.FinishAsync(p => p with { Phase = JobPhase.Done, EditId = edit.Id });
     }
 }
 

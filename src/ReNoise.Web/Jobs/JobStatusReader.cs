@@ -22,7 +22,7 @@ public sealed class JobStatusReader(GalleryStore store, JobProgressHub hub, JobQ
     {
         bool rowFinished = row.Status is JobStatus.Done or JobStatus.Failed or JobStatus.Cancelled;
         if (live is not null && live.OwnerId == row.OwnerId && (!rowFinished || live.IsFinished))
-            return live.Phase == JobPhase.Queued && position is not null ? live with { QueuePosition = position } : live;
+            return live.Phase == JobPhase.Queued && position is not null && live.QueuePosition is null ? live with { QueuePosition = position } : live;
 
         var fromRow = new JobProgress
         {
@@ -39,6 +39,7 @@ public sealed class JobStatusReader(GalleryStore store, JobProgressHub hub, JobQ
             },
             QueuePosition = position,
             Error = row.Error,
+            CanResubmit = row.Status == JobStatus.Failed && (row.Kind == JobKind.Edit || row.HasUpload),
             InversionId = row.InversionId,
             EditId = row.EditId,
             Elapsed = row.StartedAt is { } started ? (row.FinishedAt ?? DateTime.UtcNow) - started : TimeSpan.Zero,

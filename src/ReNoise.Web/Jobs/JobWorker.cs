@@ -1,5 +1,7 @@
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Engine;
+using ReNoise.Engine.Inversion;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
@@ -14,10 +16,26 @@ public sealed class JobWorker(JobQueue queue, JobRunner runner, GalleryStore sto
 {
     public const string InterruptedReason = "the server restarted while this job was running; submit it again";
 
+    internal static TimeSpan RecoveryRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         queue.Runner = runner.RunAsync;
-        await RecoverAsync(stoppingToken);
+        // A database that cannot be written (full disk) must not stop the host: try again until it can.
+        while (true)
+        {
+            try
+            {
+                await RecoverAsync(stoppingToken);
+                break;
+            }
+            catch (Exception e) when (StorageFailure.IsDatabaseFailure(e) && !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Jobs left by the previous run could not be recovered yet ({Reason}); retrying in {Delay} s",
+                    StorageFailure.Describe(e) ?? e.Message, RecoveryRetryDelay.TotalSeconds);
+                await Task.Delay(RecoveryRetryDelay, stoppingToken);
+            }
+        }
         await queue.RunDispatcherAsync(stoppingToken);
     }
 
@@ -29,12 +47,9 @@ public sealed class JobWorker(JobQueue queue, JobRunner runner, GalleryStore sto
         var tickets = new List<JobTicket>();
         foreach (var job in await store.ListQueuedJobsAsync(cancellationToken))
         {
-            string? model = job.Kind switch
-            {
-                JobKind.Invert => TryRead<InvertJobRequest>(job.RequestJson)?.Model,
-                JobKind.Edit when job.InversionId is Guid id => (await store.GetInversionAsync(job.OwnerId, id, cancellationToken))?.ModelName,
-                _ => null,
-            };
+            var invert = job.Kind == JobKind.Invert ? TryRead<InvertJobRequest>(job.RequestJson) : null;
+            var source = job.Kind == JobKind.Edit && job.InversionId is Guid id ? await store.GetInversionAsync(job.OwnerId, id, cancellationToken) : null;
+            string? model = invert?.Model ?? source?.ModelName;
             if (model is null || catalog.Find(model) is null)
             {
                 await store.MarkJobFailedAsync(job.OwnerId, job.Id,
@@ -42,12 +57,27 @@ public sealed class JobWorker(JobQueue queue, JobRunner runner, GalleryStore sto
                     cancellationToken);
                 continue;
             }
-            tickets.Add(new JobTicket(job.Id, job.OwnerId, job.Kind, model));
+            tickets.Add(new JobTicket(job.Id, job.OwnerId, job.Kind, model, ModelCalls(model, invert, source)));
         }
         if (tickets.Count > 0)
         {
             logger.LogInformation("Re-dispatching {Count} queued job(s)", tickets.Count);
             queue.Restore(tickets);
+        }
+    }
+
+    /// <summary>A restored job's cost, for the wait estimates (0 when it cannot be planned; the job then fails when it runs).</summary>
+    private int ModelCalls(string model, InvertJobRequest? invert, Inversion? source)
+    {
+        try
+        {
+            if (invert is not null)
+                return JobBudget.InversionCalls(catalog.Plan(model, new InversionRequest { Prompt = invert.Prompt, Parameters = invert.Parameters }));
+            return source is null ? 0 : Math.Max(0, System.Text.Json.JsonSerializer.Deserialize<int[]>(source.TimestepsJson)!.Length - source.StartIndex);
+        }
+        catch (Exception e) when (e is ReNoiseInputException or System.Text.Json.JsonException)
+        {
+            return 0;
         }
     }
 

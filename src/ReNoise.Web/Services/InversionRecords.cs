@@ -49,13 +49,13 @@ public static class InversionRecords
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>The row stored for a finished inversion.</summary>
-    public static Inversion ToEntity(InversionResult result, string modelName, string? fileName, TimeSpan onnxRuntime)
+    /// <summary>The row and blobs stored for a finished inversion.</summary>
+    public static NewInversion ToEntity(InversionResult result, string modelName, string? fileName, TimeSpan onnxRuntime)
     {
         var inversion = result.Inversion;
         var noise = inversion.NoiseMaps;
         var residuals = result.Plan.InvertedTimesteps.Select((t, i) => new StepResiduals(t, result.Residuals[i])).ToArray();
-        return new Inversion
+        var row = new Inversion
         {
             ModelName = modelName,
             ModelPath = inversion.Model.Path,
@@ -68,13 +68,7 @@ public static class InversionRecords
             Width = inversion.Width,
             Height = inversion.Height,
             SourceFileName = fileName,
-            InputPng = ImageEncoding.ToPng(result.Input),
-            ReconstructionPng = ImageEncoding.ToPng(result.Reconstruction),
-            ThumbnailPng = ImageEncoding.ToThumbnailPng(result.Input),
-            Latent = FloatBlob.ToBytes(inversion.Latent),
             LatentShape = FloatBlob.FormatShape(inversion.Shape.ToNchw()),
-            CleanLatent = FloatBlob.ToBytes(result.CleanLatent),
-            NoiseMaps = noise.Count == 0 ? [] : FloatBlob.ToBytes(noise.Data),
             NoiseShape = noise.Count == 0 ? "" : FloatBlob.FormatShape(noise.ArrayShape),
             ResidualsJson = JsonSerializer.Serialize(residuals, Json),
             Psnr = double.IsFinite(result.Psnr) ? result.Psnr : null,
@@ -84,6 +78,14 @@ public static class InversionRecords
             OnnxRuntimeMs = (long)onnxRuntime.TotalMilliseconds,
             WarningsJson = JsonSerializer.Serialize(result.Warnings, Json),
         };
+        var files = new InversionFiles(
+            InputPng: ImageEncoding.ToPng(result.Input),
+            ReconstructionPng: ImageEncoding.ToPng(result.Reconstruction),
+            ThumbnailPng: ImageEncoding.ToThumbnailPng(result.Input),
+            Latent: FloatBlob.ToBytes(inversion.Latent),
+            CleanLatent: FloatBlob.ToBytes(result.CleanLatent),
+            NoiseMaps: noise.Count == 0 ? [] : FloatBlob.ToBytes(noise.Data));
+        return new NewInversion(row, files);
     }
 
     public static InversionDetails ToDetails(Inversion row) => new(
@@ -103,17 +105,17 @@ public static class InversionRecords
             .ToParameters(scheduler, width, height);
 
     /// <summary>
-    /// The engine's inverted latent from a gallery row (what <see cref="InversionPipeline.Denoise"/>
-    /// takes): latent and noise maps from their blobs, schedule, parameters and model identity.
+    /// The engine's inverted latent from a gallery row and its latent and noise-map blobs (what
+    /// <see cref="InversionPipeline.Denoise"/> takes): schedule, parameters and model identity from the row.
     /// A row that does not hold together is a <see cref="ReNoiseInputException"/>.
     /// </summary>
-    public static InvertedLatent ToInversion(Inversion row)
+    public static InvertedLatent ToInversion(Inversion row, byte[] latent, byte[]? noiseMaps)
     {
         if (FloatBlob.ParseShape(row.LatentShape) is not [1, int c, int h, int w])
             throw new InvalidDataException($"inversion {row.Id} has latent shape '{row.LatentShape}', expected 1,C,h,w");
         var shape = new LatentShape(c, h, w);
         var details = ToDetails(row);
-        float[] noise = row.NoiseMaps.Length > 0 ? FloatBlob.ToFloats(row.NoiseMaps) : [];
+        float[] noise = noiseMaps is { Length: > 0 } ? FloatBlob.ToFloats(noiseMaps) : [];
         var inversion = new InvertedLatent
         {
             Model = new ModelRecord(row.ModelPath, row.ModelFamily, 0, "").ToIdentity(),
@@ -122,7 +124,7 @@ public static class InversionRecords
             Timesteps = details.Timesteps,
             StartIndex = row.StartIndex,
             Shape = shape,
-            Latent = FloatBlob.ToFloats(row.Latent),
+            Latent = FloatBlob.ToFloats(latent),
             NoiseMaps = new NoiseMaps(shape, noise.Length / shape.Length, noise),
         };
         inversion.Validate();

@@ -76,8 +76,10 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         ILogger<ConfiguredModelCatalog> logger)
     {
         string? demo = FindDemoFolder(environment.ContentRootPath);
+        int concurrency = Math.Max(1, options.Value.Jobs.ConcurrencyPerModel);
+        // The jobs of a model that run together share their UNet calls: ConcurrencyPerModel is the batch size.
         _registry = ModelRegistry.Create(settings, [environment.ContentRootPath, AppContext.BaseDirectory],
-            demo is null ? null : new FallbackModel(DemoFolderName, demo, DemoPreset));
+            demo is null ? null : new FallbackModel(DemoFolderName, demo, DemoPreset), concurrency);
         foreach (string problem in _registry.Problems)
             logger.LogError("Model settings: {Problem}", problem);
 
@@ -91,8 +93,7 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
         if (_registry.Models[0].IsFallback)
             logger.LogInformation("No configured model is usable; offering the bundled demo model ({Path})", _registry.Models[0].Path);
 
-        int concurrency = Math.Max(1, options.Value.Jobs.ConcurrencyPerModel);
-        Models = _registry.Models.Select(m => Describe(m, concurrency)).ToList();
+        Models = _registry.Models.Select(m => Describe(m, _registry.ConcurrencyOf(m))).ToList();
         Default = Find(defaultName)!;
     }
 
@@ -117,11 +118,11 @@ public sealed class ConfiguredModelCatalog : IModelCatalog, IDisposable
 
     public void Dispose() => _registry.Dispose();
 
-    private static StudioModel Describe(RegisteredModel model, int defaultConcurrency)
+    private static StudioModel Describe(RegisteredModel model, int concurrency)
     {
         var folder = model.Layout;
         return new StudioModel(model.Name, model.Path, folder.Family, folder.DefaultScheduler, model.Preset.ImageSizeFor(folder), model.IsFallback,
-            model.Concurrency ?? defaultConcurrency, model.Preset, model.Preset.ParametersFor(folder));
+            concurrency, model.Preset, model.Preset.ParametersFor(folder));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Endpoints;
 using ReNoise.Data;
 
 namespace ReNoise.Web.Sessions;
@@ -35,21 +36,46 @@ public static class SessionCookie
 }
 
 /// <summary>
-/// On every page request, finds or creates the browser's session and stores it for the page
-/// (<see cref="OwnerKey"/>); API, asset and SignalR requests are left alone (they only read the cookie).
+/// Marks a page that starts a gallery: visiting it without a session creates one (and its cookie).
+/// Other pages only read the cookie's session, and nothing else (files, images, 404s, share links,
+/// health) creates a session row.
 /// </summary>
-public sealed class SessionMiddleware(RequestDelegate next)
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class CreatesStudioSessionAttribute : Attribute;
+
+/// <summary>
+/// Finds the browser's session for the page being rendered and stores it for the page
+/// (<see cref="OwnerKey"/>); creates one only for pages marked <see cref="CreatesStudioSessionAttribute"/>.
+/// Runs after routing: requests that are not a page (API, assets, SignalR, health, re-executed error
+/// pages) are left alone. A known session is touched at most hourly, so a page view is usually a
+/// read; when the database cannot be written the page still renders (without a new session).
+/// </summary>
+public sealed class SessionMiddleware(RequestDelegate next, ILogger<SessionMiddleware> logger)
 {
     public const string OwnerKey = "renoise.owner";
 
     public async Task InvokeAsync(HttpContext context, GalleryStore store)
     {
-        if (IsPageRequest(context.Request))
+        string method = context.Request.Method;
+        if ((HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) && PageOf(context) is { } page)
         {
             Guid? cookie = SessionCookie.Read(context.Request);
-            Guid owner = await store.GetOrCreateSessionAsync(cookie, context.RequestAborted);
-            if (owner != cookie) SessionCookie.Write(context.Response, owner, context.Request.IsHttps);
-            context.Items[OwnerKey] = owner;
+            try
+            {
+                Guid? owner = cookie is Guid id && await store.TouchSessionAsync(id, context.RequestAborted) ? id : null;
+                if (owner is null && page.IsDefined(typeof(CreatesStudioSessionAttribute), inherit: false))
+                {
+                    owner = await store.CreateSessionAsync(context.RequestAborted);
+                    SessionCookie.Write(context.Response, owner.Value, context.Request.IsHttps);
+                }
+                if (owner is Guid found) context.Items[OwnerKey] = found;
+            }
+            catch (Exception e) when (StorageFailure.IsDatabaseFailure(e))
+            {
+                // Render the page anyway: it shows what it can, and says so where it needs to write.
+                logger.LogWarning("No studio session for {Path}: {Reason}", context.Request.Path, StorageFailure.Describe(e) ?? e.Message);
+                if (cookie is Guid id) context.Items[OwnerKey] = id;
+            }
         }
         await next(context);
     }
@@ -57,15 +83,7 @@ public sealed class SessionMiddleware(RequestDelegate next)
     public static Guid OwnerOf(HttpContext context) =>
         context.Items.TryGetValue(OwnerKey, out var value) && value is Guid id ? id : Guid.Empty;
 
-    private static bool IsPageRequest(HttpRequest request)
-    {
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)) return false;
-        string path = request.Path.Value ?? "/";
-        if (path.StartsWith("/_", StringComparison.Ordinal) || path.StartsWith("/api/", StringComparison.Ordinal)
-            || path.Equals("/healthz", StringComparison.Ordinal))
-            return false;
-        // Files (scripts, styles, images, share-link images) have an extension in their last segment.
-        int slash = path.LastIndexOf('/');
-        return path.IndexOf('.', slash + 1) < 0;
-    }
+    /// <summary>The page component the request was routed to, or null when it is not a page.</summary>
+    private static Type? PageOf(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>()?.Type;
 }

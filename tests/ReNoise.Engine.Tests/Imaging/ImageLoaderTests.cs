@@ -248,6 +248,27 @@ public class ImageLoaderTests
         Assert.Contains("image is 9000x100 pixels; the limit is 8192 on a side", e.Message);
     }
 
+    [Fact]
+    public void A_decompression_bomb_within_the_side_limit_is_refused_from_its_header()
+    {
+        // 8192 x 8192 (67 megapixels, 256 MB decoded) in a few hundred bytes: every side is within
+        // the limit, the pixel count is not. Only the header is read, so the missing data never matters.
+        var png = new MemoryStream();
+        png.Write([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, 8192);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), 8192);
+        ihdr[8] = 8;
+        ihdr[9] = 2;
+        WriteChunk(png, "IHDR", ihdr);
+        WriteChunk(png, "IDAT", new byte[100]);
+        png.Position = 0;
+
+        var e = Assert.Throws<ReNoiseInputException>(() => ImageLoader.Load(png, 64, 64, "bomb.png"));
+
+        Assert.Equal("'bomb.png': image is 8192x8192 pixels (67.1 megapixels); the limit is 40 megapixels", e.Message);
+    }
+
     [Theory]
     [InlineData("png", "truncated PNG")]
     [InlineData("jpg", "truncated JPEG")]

@@ -18,12 +18,18 @@ public abstract class StudioTestContext : BunitContext, IAsyncLifetime
         var settings = TestServices.Options(options);
         Services.AddMudServices();
         Services.AddSingleton(Options.Create(settings));
+        Services.AddSingleton<JobBudget>();
         Services.AddSingleton<UploadValidator>();
+        Services.AddScoped<ReNoise.Web.Hosting.CircuitConnection>();
         Services.AddSingleton<IModelCatalog>(TestServices.Catalog(options: settings));
         JSInterop.Mode = JSRuntimeMode.Loose;
     }
 
     private readonly List<IDisposable> _afterwards = [];
+
+    /// <summary>Renders as a live circuit would (interactive), or as the prerendered page before it (not).</summary>
+    protected void AsCircuit(bool interactive = true) =>
+        SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo(interactive ? "Server" : "Static", interactive));
 
     /// <summary>Disposed after the context (e.g. a temp database its services used).</summary>
     protected T DisposeAfterwards<T>(T disposable) where T : IDisposable

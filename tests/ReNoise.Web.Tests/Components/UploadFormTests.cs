@@ -15,8 +15,9 @@ public sealed class UploadFormTests : StudioTestContext
     {
     }
 
-    private IRenderedComponent<UploadForm> RenderForm()
+    private IRenderedComponent<UploadForm> RenderForm(bool interactive = true)
     {
+        AsCircuit(interactive);
         Render<MudPopoverProvider>();
         return Render<UploadForm>(p => p.Add(x => x.OnSubmit, s => _submitted.Add(s)));
     }
@@ -50,6 +51,11 @@ public sealed class UploadFormTests : StudioTestContext
         Assert.Null(submission.Parameters.Scheduler);
         Assert.Equal((384, 384), (submission.Parameters.Width, submission.Parameters.Height));
         Assert.Equal(TestImages.Astronaut(), submission.Image);
+        // The upload was decoded once, here: the submission carries the working-size PNG the job keeps.
+        Assert.NotNull(submission.Prepared);
+        Assert.Same(submission.Image, submission.Prepared.Bytes);
+        using (var working = SixLabors.ImageSharp.Image.Load(submission.Prepared.WorkingPng))
+            Assert.Equal((384, 384), (working.Width, working.Height));
         Assert.Equal(NoiseCorrectionMode.Exact, submission.Parameters.NoiseCorrection);
         Assert.Equal(4, submission.Parameters.InversionSteps);
         Assert.Empty(form.FindAll("[data-testid=form-error]"));
@@ -130,5 +136,67 @@ public sealed class UploadFormTests : StudioTestContext
         form.Find("#submit-inversion").Click();
         form.WaitForAssertion(() => Assert.Equal("Inversion steps N must be at least 1, got 0", form.Find("[data-testid=form-error]").TextContent.Trim()));
         Assert.True(form.FindComponent<ParameterPanel>().Instance.Expanded);
+    }
+
+    [Fact]
+    public void Until_the_circuit_is_interactive_every_input_is_disabled_and_says_connecting()
+    {
+        var form = RenderForm(interactive: false);
+
+        Assert.True(form.Find("#upload-input").HasAttribute("disabled"));
+        Assert.True(form.Find("#prompt-input").HasAttribute("disabled"));
+        Assert.True(form.Find("#submit-inversion").HasAttribute("disabled"));
+        Assert.Contains("Connecting…", form.Find("#submit-inversion").TextContent);
+        Assert.Equal("Connecting…", form.Find("[data-testid=connecting]").TextContent.Trim());
+    }
+
+    [Theory]
+    [InlineData("param-steps", "4.7", "Inversion steps N must be a whole number from -2147483648 to 2147483647, got 4.7")]
+    [InlineData("param-seed", "99999999999999999999", "Seed must be a whole number from -2147483648 to 2147483647, got 99999999999999999999")]
+    [InlineData("param-renoise-steps", "nine", "Renoise steps R must be a whole number from -2147483648 to 2147483647, got nine")]
+    public void Text_that_is_not_a_whole_number_is_refused_not_rewritten(string field, string typed, string message)
+    {
+        var form = RenderForm();
+        Upload(form, TestImages.Coffee(), "coffee.png");
+        WaitUntilRead(form);
+        form.Find("#prompt-input").Input("a cup of coffee");
+        var before = form.FindComponent<ParameterPanel>().Instance.Parameters;
+
+        form.Find($"#{field}").Change(typed);
+
+        // The field keeps the text and says why; the value in effect is the last valid one, not 0.
+        form.WaitForAssertion(() => Assert.Contains(message, form.Find("[data-testid=param-error]").TextContent));
+        Assert.Equal(typed, form.Find($"#{field}").GetAttribute("value"));
+        Assert.Equal(before, form.FindComponent<ParameterPanel>().Instance.Parameters);
+        form.Find("#submit-inversion").Click();
+        Assert.Empty(_submitted);
+        form.WaitForAssertion(() => Assert.Equal(message, form.Find("[data-testid=form-error]").TextContent.Trim()));
+
+        // Fixing the text lifts the refusal.
+        form.Find($"#{field}").Change("5");
+        form.WaitForAssertion(() => Assert.Empty(form.FindAll("[data-testid=form-error]")));
+        form.Find("#submit-inversion").Click();
+        Assert.Single(_submitted);
+    }
+
+    [Fact]
+    public void A_job_over_the_model_call_budget_is_refused_naming_the_parameters_and_the_limit()
+    {
+        var form = RenderForm();
+        Upload(form, TestImages.Coffee(), "coffee.png");
+        WaitUntilRead(form);
+        form.Find("#prompt-input").Input("a cup of coffee");
+        form.Find("#param-steps").Change("50"); // 50 steps x (R = 9 + 1) + corrections + reconstruction: over 400
+
+        form.Find("#submit-inversion").Click();
+
+        Assert.Empty(_submitted);
+        form.WaitForAssertion(() =>
+        {
+            string error = form.Find("[data-testid=form-error]").TextContent;
+            Assert.Contains("the limit is 400 per job", error);
+            Assert.Contains("Inversion steps N = 50", error);
+            Assert.Contains("Renoise steps R = 9", error);
+        });
     }
 }

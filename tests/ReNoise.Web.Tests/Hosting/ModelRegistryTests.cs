@@ -93,7 +93,7 @@ public sealed class ModelRegistryTests : IDisposable
 
         Assert.Equal(["a", "b"], registry.Models.Select(m => m.Name));
         Assert.Equal([3, null], registry.Models.Select(m => m.Concurrency));
-        Assert.Equal("ReNoise:Models:2 (\"c\"): Concurrency must be 1 or more, got 0; entry skipped", Assert.Single(registry.Problems));
+        Assert.Equal("ReNoise:Models:2 (\"c\"): Concurrency must be from 1 to 64, got 0; entry skipped", Assert.Single(registry.Problems));
     }
 
     private static readonly ModelPreset DemoPreset = ModelPreset.SdTurbo with
@@ -197,6 +197,18 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.True(registry.IsLoaded("TURBO"));
         using (var again = registry.Acquire("Turbo"))
             Assert.Same(first, again.Model);
+    }
+
+    [Fact]
+    public void AModelBatchesAsManyJobsAsTheHostRunsAtOnce()
+    {
+        var settings = Settings(("turbo", "tiny-sd-turbo"), ("lcm", "tiny-lcm"));
+        settings.Models[1].Concurrency = 3;
+        using var registry = ModelRegistry.Create(settings, [TestPaths.FixtureModels], defaultConcurrency: 2);
+
+        Assert.Equal([2, 3], registry.Models.Select(registry.ConcurrencyOf));
+        using (var turbo = registry.Acquire("turbo")) Assert.Equal(2, turbo.Model.BatchJobs);
+        using (var lcm = registry.Acquire("lcm")) Assert.Equal(3, lcm.Model.BatchJobs);
     }
 
     [Fact]

@@ -11,8 +11,8 @@ using SixLabors.ImageSharp;
 
 namespace ReNoise.Web.Tests.Integration;
 
-/// <summary>Jobs through the real queue and worker, on the bundled demo model.</summary>
-public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFactory>
+/// <summary>Jobs through the real queue and worker, on the bundled demo model (with room for a long job to cancel).</summary>
+public sealed class JobFlowTests(LongJobsStudioFactory factory) : IClassFixture<LongJobsStudioFactory>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -54,15 +54,12 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         Assert.Equal(40, row.Nfe);
         // The demo's VAE keeps 48x48 detail: exact noise correction reconstructs close to that limit.
         Assert.InRange(row.Psnr!.Value, 17, 40);
-        using (var reconstruction = Image.Load(row.ReconstructionPng))
+        using (var reconstruction = Image.Load((await factory.WithStoreAsync(s => s.GetInversionImageAsync(owner, row.Id, InversionImage.Reconstruction)))!))
             Assert.Equal((384, 384), (reconstruction.Width, reconstruction.Height));
 
-        // Progress was published after model calls, with a decoded preview after the steps.
-        var snapshots = seen.ToArray();
-        Assert.Contains(snapshots, p => p.Phase == JobPhase.Inverting && p.Nfe > 0 && p.Nfe < 40);
-        Assert.Contains(snapshots, p => p.Iterations == 9 && p.Iteration > 0);
-        Assert.Contains(snapshots, p => p.PreviewPng is not null && p.PreviewStep >= 1);
-        Assert.All(snapshots, p => Assert.Equal(40, p.ExpectedNfe == 0 ? 40 : p.ExpectedNfe));
+        // Every live snapshot agreed on the job's cost (intermediate ones may be skipped when the
+        // progress writer is behind a job this short; the next test watches a longer one).
+        Assert.All(seen.ToArray(), p => Assert.Equal(40, p.ExpectedNfe == 0 ? 40 : p.ExpectedNfe));
 
         using (var page = await browser.GetAsync($"/inversions/{row.Id}"))
         {
@@ -82,6 +79,32 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         var stored = await factory.WithStoreAsync(s => s.GetEditAsync(owner, summary.Id));
         using var editImage = Image.Load(stored!.ImagePng);
         Assert.Equal((384, 384), (editImage.Width, editImage.Height));
+    }
+
+    [Fact]
+    public async Task Progress_reaches_the_page_while_an_inversion_runs_with_counts_and_decoded_previews()
+    {
+        var (_, owner) = await factory.NewBrowserAsync();
+        var seen = new ConcurrentQueue<JobProgress>();
+        // 30 steps: long enough (over 300 model calls) that the progress writer publishes mid-run even on a busy machine.
+        var submitted = await Queue.SubmitInversionAsync(owner, Submission(change: p => p with { InversionSteps = 30 }));
+        Guid jobId = submitted.JobId!.Value;
+        using (Hub.Subscribe(jobId, seen.Enqueue))
+        {
+            var job = await Waiting.ForJobAsync(factory, owner, jobId, Timeout, JobStatus.Done, JobStatus.Failed);
+            Assert.True(job.Status == JobStatus.Done, job.Error);
+            await Waiting.UntilAsync(() => seen.Any(p => p.Phase == JobPhase.Done), Timeout, "the live state to say done");
+        }
+
+        var snapshots = seen.ToArray();
+        int expected = snapshots.First(p => p.Phase == JobPhase.Inverting).ExpectedNfe;
+        Assert.Contains(snapshots, p => p.Phase == JobPhase.Inverting && p.Nfe > 0 && p.Nfe < expected);
+        Assert.Contains(snapshots, p => p.Iterations == 9 && p.Iteration > 0);
+        Assert.Contains(snapshots, p => p.PreviewPng is not null && p.PreviewStep >= 1);
+        // Model calls only ever go up, in the order they were made.
+        var calls = snapshots.Where(p => p.Phase != JobPhase.Queued).Select(p => p.Nfe).ToList();
+        Assert.Equal(calls.Order(), calls);
+        Assert.Null(snapshots[^1].PreviewPng); // the final state keeps no preview
     }
 
     [Fact]
@@ -132,7 +155,7 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
     }
 
     [Fact]
-    public async Task Cancel_stops_a_running_inversion_within_a_model_call_and_saves_nothing()
+    public async Task Cancel_stops_a_running_inversion_within_a_few_model_calls_and_saves_nothing()
     {
         var (_, owner) = await factory.NewBrowserAsync();
         // A long job (200 steps), cancelled from the progress callback itself right after its third
@@ -164,7 +187,9 @@ public sealed class JobFlowTests(StudioFactory factory) : IClassFixture<StudioFa
         await Waiting.UntilAsync(() => Hub.Get(jobId)?.Phase == JobPhase.Cancelled, Timeout, "the live state to say cancelled");
         var last = Hub.Get(jobId)!;
         Assert.Equal(JobPhase.Cancelled, last.Phase);
-        Assert.InRange(last.Nfe, atCancel, atCancel + 1); // the call in flight finishes, no further one starts
+        // Progress reaches the page off the inference thread, so the engine may be a few calls past the
+        // snapshot the cancel reacted to; then the call in flight finishes and no further one starts.
+        Assert.InRange(last.Nfe, atCancel, atCancel + 10);
         Assert.True(last.Nfe < last.ExpectedNfe);
         Assert.Empty(await factory.WithStoreAsync(s => s.ListInversionsAsync(owner)));
         await Waiting.UntilAsync(() => !Queue.IsRunning(jobId), Timeout, "the queue to let the job go");

@@ -75,7 +75,7 @@ public sealed class OwnerIsolationTests(StudioFactory factory) : IClassFixture<S
         {
             var array = NpyArray.Read(file);
             Assert.Equal([1, 4, 6, 6], array.Shape);
-            Assert.Equal(FloatBlob.ToFloats(row!.Latent), array.Data);
+            Assert.Equal(FloatBlob.ToFloats(TestServices.Inversion("x").Files.Latent), array.Data);
         }
         finally
         {

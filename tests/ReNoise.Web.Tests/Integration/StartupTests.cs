@@ -24,8 +24,8 @@ public sealed class StartupTests
         await using var connection = new SqliteConnection($"Data Source={database.Path}");
         await connection.OpenAsync();
         Assert.Equal("wal", await Scalar(connection, "PRAGMA journal_mode;"));
-        Assert.Equal("20261126071125_InitialCreate", await Scalar(connection, "SELECT MigrationId FROM __EFMigrationsHistory;"));
-        foreach (string table in new[] { "Sessions", "Inversions", "Edits", "ShareLinks", "Jobs" })
+        Assert.Equal("20261201025850_BlobsAndLimits", await Scalar(connection, "SELECT MigrationId FROM __EFMigrationsHistory ORDER BY MigrationId DESC LIMIT 1;"));
+        foreach (string table in new[] { "Sessions", "Inversions", "InversionBlobs", "Edits", "ShareLinks", "Jobs", "HealthProbes" })
             Assert.Equal(table, await Scalar(connection, $"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{table}';"));
     }
 
@@ -58,6 +58,9 @@ public sealed class StartupTests
         Assert.Equal(JobStatus.Failed, interrupted.Status);
         Assert.Equal(JobWorker.InterruptedReason, interrupted.Error);
         Assert.NotNull(interrupted.FinishedAt);
+        Assert.True(interrupted.HasUpload); // it can be submitted again
+        var status = await factory.Services.GetRequiredService<JobStatusReader>().GetAsync(owner, killed);
+        Assert.True(status!.CanResubmit);
         var gallery = await factory.WithStoreAsync(s => s.ListInversionsAsync(owner));
         Assert.Equal([rerun.InversionId!.Value], gallery.Select(i => i.Id));
     }
@@ -94,7 +97,7 @@ public sealed class QueueLimitTests
     [Fact]
     public async Task A_full_queue_refuses_a_submission_and_stores_nothing()
     {
-        using var factory = new StudioFactory(null, new() { ["ReNoise:Jobs:QueueSize"] = "1" });
+        using var factory = new StudioFactory(null, new() { ["ReNoise:Jobs:QueueSize"] = "1", ["ReNoise:Jobs:MaxModelCalls"] = "100000" });
         var (_, owner) = await factory.NewBrowserAsync();
         var queue = factory.Services.GetRequiredService<JobQueue>();
         var hub = factory.Services.GetRequiredService<JobProgressHub>();

@@ -2,13 +2,19 @@ using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ReNoise.Data;
 using ReNoise.Web.Sessions;
+using ReNoise.TestSupport;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace ReNoise.Web.Tests.Integration;
 
-/// <summary>The real app (Program) on a temporary SQLite file, CPU execution, the bundled demo model.</summary>
-public sealed class StudioFactory : WebApplicationFactory<Program>
+/// <summary>
+/// The real app (Program) on a temporary SQLite file, CPU execution, the bundled demo model. Its
+/// database contexts carry <see cref="Writes"/>, a disk that can be made "full" on demand.
+/// </summary>
+public class StudioFactory : WebApplicationFactory<Program>
 {
     private readonly TempDatabase _database;
     private readonly bool _ownsDatabase;
@@ -27,11 +33,19 @@ public sealed class StudioFactory : WebApplicationFactory<Program>
 
     public string DatabasePath => _database.Path;
 
+    /// <summary>Set <see cref="FailingWrites.Failing"/> to make the app's database writes fail as on a full disk.</summary>
+    public FailingWrites Writes { get; } = new();
+
+    /// <summary>Everything the app logged (category, level, message).</summary>
+    public ListLoggerProvider Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ReNoise:Database:Path", _database.Path);
         builder.UseSetting("ReNoise:ExecutionProvider", "Cpu");
         foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        builder.ConfigureServices(services => services.AddSingleton<IInterceptor>(Writes));
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
     }
 
     /// <summary>A browser: a client that keeps cookies, with its session created by a first page visit.</summary>
@@ -54,3 +68,9 @@ public sealed class StudioFactory : WebApplicationFactory<Program>
         if (disposing && _ownsDatabase) _database.Dispose();
     }
 }
+
+/// <summary>
+/// The app with a job budget far above the default, for tests that need a job to run long (cancel
+/// it mid-run, fill the queue behind it). The default budget has tests of its own.
+/// </summary>
+public sealed class LongJobsStudioFactory() : StudioFactory(null, new() { ["ReNoise:Jobs:MaxModelCalls"] = "100000", ["ReNoise:Jobs:MaxJobsPerSession"] = "10" });

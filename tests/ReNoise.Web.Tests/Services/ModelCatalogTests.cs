@@ -86,7 +86,7 @@ public sealed class ModelCatalogTests
         Assert.Equal(
         [
             "Model settings: ReNoise:Models:0: Name is missing; entry skipped",
-            "Model settings: ReNoise:Models:1 (\"copy\"): Concurrency must be 1 or more, got 0; entry skipped",
+            "Model settings: ReNoise:Models:1 (\"copy\"): Concurrency must be from 1 to 64, got 0; entry skipped",
             $"Model settings: ReNoise:Models:2 (\"gone\"): model folder not found: {Path.Combine(TestPaths.WebProject, "no-such-model")}; entry skipped",
             "Model settings: ReNoise:DefaultModel \"gone\" is not a usable model; using \"demo-sd-turbo\"",
         ], Errors(logger));

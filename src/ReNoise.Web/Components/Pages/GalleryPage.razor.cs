@@ -5,6 +5,7 @@ using ReNoise.Web.Sessions;
 
 namespace ReNoise.Web.Components.Pages;
 
+[CreatesStudioSession]
 public partial class GalleryPage
 {
     [Inject]

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
 using ReNoise.Web.Services;
 using ReNoise.Web.Sessions;
@@ -52,6 +53,7 @@ public partial class InversionPage : IDisposable
 
     protected override async Task OnParametersSetAsync()
     {
+        // The row only: its images and tensors are separate blobs the page links to.
         _details = Session.Exists && await Gallery.GetInversionAsync(Session.OwnerId, Id) is { } row ? InversionRecords.ToDetails(row) : null;
         if (_details is null)
         {
@@ -80,14 +82,15 @@ public partial class InversionPage : IDisposable
     private void Watch(Guid jobId)
     {
         if (!_interactive || _subscriptions.ContainsKey(jobId)) return;
-        _subscriptions[jobId] = Hub.Subscribe(jobId, p => InvokeAsync(() => OnJobProgressAsync(p)));
-        if (Hub.Get(jobId) is { } latest) _ = InvokeAsync(() => OnJobProgressAsync(latest));
+        _subscriptions[jobId] = Hub.Subscribe(jobId, p => _ = Circuits.Safely(() => InvokeAsync(() => OnJobProgressAsync(p))));
+        if (Hub.Get(jobId) is { } latest) _ = Circuits.Safely(() => InvokeAsync(() => OnJobProgressAsync(latest)));
     }
 
     private async Task OnJobProgressAsync(JobProgress progress)
     {
         if (progress.OwnerId != Session.OwnerId || !_editJobs.ContainsKey(progress.JobId)) return;
         _editJobs[progress.JobId] = progress;
+        if (progress.IsFinished) Hub.Forget(progress.JobId);
         if (progress.Phase == JobPhase.Done)
         {
             _editJobs.Remove(progress.JobId);

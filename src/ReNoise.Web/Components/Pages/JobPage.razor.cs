@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Components;
 using ReNoise.Data;
 using ReNoise.Data.Entities;
+using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
 using ReNoise.Web.Sessions;
 
@@ -24,6 +25,9 @@ public partial class JobPage : IDisposable
     [Inject]
     private NavigationManager Navigation { get; set; } = default!;
 
+    [Inject]
+    private CircuitConnection Connection { get; set; } = default!;
+
     [Parameter]
     public Guid JobId { get; set; }
 
@@ -34,6 +38,8 @@ public partial class JobPage : IDisposable
     private JobProgress? _progress;
     private string _title = "";
     private bool _cancelRequested;
+    private bool _resubmitting;
+    private string? _resubmitError;
     private IDisposable? _subscription;
 
     protected override async Task OnParametersSetAsync()
@@ -46,6 +52,7 @@ public partial class JobPage : IDisposable
         }
         _progress = Status.Compose(_row);
         _title = Title(_row);
+        if (_progress.IsFinished && RendererInfo.IsInteractive) Hub.Forget(JobId); // this page has the final state now
         if (_progress.Phase == JobPhase.Done && _progress.InversionId is Guid id && _row.Kind == JobKind.Invert && RendererInfo.IsInteractive)
             Navigation.NavigateTo($"/inversions/{id}");
     }
@@ -55,22 +62,41 @@ public partial class JobPage : IDisposable
         // Only the interactive render subscribes (the prerendered copy is thrown away).
         if (firstRender && _row is not null)
         {
-            _subscription = Hub.Subscribe(JobId, p => InvokeAsync(() => OnProgress(p)));
+            _subscription = Hub.Subscribe(JobId, p => _ = Circuits.Safely(() => InvokeAsync(() => OnProgress(p))));
             // The job may have moved on between reading it and subscribing.
-            if (Hub.Get(JobId) is { } latest && latest.OwnerId == Session.OwnerId) _ = InvokeAsync(() => OnProgress(latest));
+            if (Hub.Get(JobId) is { } latest && latest.OwnerId == Session.OwnerId) _ = Circuits.Safely(() => InvokeAsync(() => OnProgress(latest)));
         }
     }
 
     private void OnProgress(JobProgress progress)
     {
-        if (progress.OwnerId != Session.OwnerId) return;
+        if (progress.OwnerId != Session.OwnerId || progress.JobId != JobId) return;
         _progress = progress.Phase == JobPhase.Queued && progress.QueuePosition is null ? progress with { QueuePosition = Queue.PositionOf(JobId) } : progress;
-        if (progress.Phase == JobPhase.Done && progress.InversionId is Guid id && progress.Kind == JobKind.Invert)
+        if (progress.IsFinished) Hub.Forget(JobId);
+        // Navigating while the browser is away fails in the background and ends the circuit; the page
+        // shows the result link instead, which is there when the browser comes back.
+        if (progress.Phase == JobPhase.Done && progress.InversionId is Guid id && progress.Kind == JobKind.Invert && Connection.IsConnected)
         {
             Navigation.NavigateTo($"/inversions/{id}");
             return;
         }
         StateHasChanged();
+    }
+
+    private async Task ResubmitAsync()
+    {
+        _resubmitting = true;
+        _resubmitError = null;
+        try
+        {
+            var result = await Queue.ResubmitAsync(Session.OwnerId, JobId);
+            if (result.JobId is Guid id) Navigation.NavigateTo($"/jobs/{id}");
+            else _resubmitError = result.Error;
+        }
+        finally
+        {
+            _resubmitting = false;
+        }
     }
 
     private async Task CancelAsync()

@@ -8,6 +8,7 @@ using ReNoise.Web.Sessions;
 
 namespace ReNoise.Web.Components.Pages;
 
+[CreatesStudioSession]
 public partial class Studio
 {
     [Inject]
@@ -46,6 +47,7 @@ public partial class Studio
         try
         {
             var result = await Queue.SubmitInversionAsync(Session.OwnerId, submission);
+            // On to the job's page; the studio then shows the session's jobs again (the quota counts them).
             if (result.JobId is Guid id) Navigation.NavigateTo($"/jobs/{id}");
             else _error = result.Error;
         }

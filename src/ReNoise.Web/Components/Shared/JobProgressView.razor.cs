@@ -42,6 +42,11 @@ public partial class JobProgressView
         _ => Color.Primary,
     };
 
+    /// <summary>The wait estimate of a queued job, from the model's measured time per call.</summary>
+    private string WaitText => Progress.EstimatedWait is { } wait
+        ? wait < TimeSpan.FromSeconds(1) ? "starts in a moment" : $"starts in about {Duration(wait)}"
+        : "no wait estimate yet (the model has not finished a job)";
+
     private static string Ratio(int value, int total) => total > 0 ? $"{value} / {total}" : "–";
 
     public static string Duration(TimeSpan t) => t.TotalMinutes >= 1

@@ -25,8 +25,18 @@ public partial class ParameterPanel
     [Parameter]
     public EventCallback<bool> ExpandedChanged { get; set; }
 
-    /// <summary>The engine's complaints about the current values (field labels), or none.</summary>
+    /// <summary>Raised with the fields' messages while any field holds text that is not a number (null once none does).</summary>
+    [Parameter]
+    public EventCallback<string?> InputErrorChanged { get; set; }
+
+    /// <summary>The fields' complaints about typed text, then the engine's about the current values (field labels), or none.</summary>
     public IReadOnlyList<string> Errors { get; private set; } = [];
+
+    /// <summary>Fields whose text is refused, by input id, in the form's order of typing.</summary>
+    private readonly Dictionary<string, string> _inputErrors = [];
+
+    /// <summary>Why the typed text cannot be used (the values keep their last valid state), or null.</summary>
+    public string? InputError => _inputErrors.Count == 0 ? null : string.Join(" ", _inputErrors.Values);
 
     private string? Error => Errors.Count == 0 ? null : string.Join(" ", Errors);
 
@@ -34,8 +44,18 @@ public partial class ParameterPanel
 
     protected override void OnParametersSet() => Errors = Check(Parameters);
 
-    private static IReadOnlyList<string> Check(InversionParameters parameters) =>
-        parameters.Validate().Select(ParameterLabels.Describe).ToList();
+    private IReadOnlyList<string> Check(InversionParameters parameters) =>
+        [.. _inputErrors.Values, .. parameters.Validate().Select(ParameterLabels.Describe)];
+
+    private static string WindowName(ParameterKey key, string end) => $"{ParameterLabels.Label(key)} ({end})";
+
+    private async Task OnInputError(string field, string? error)
+    {
+        if (error is null) _inputErrors.Remove(field);
+        else _inputErrors[field] = error;
+        Errors = Check(Parameters);
+        await InputErrorChanged.InvokeAsync(InputError);
+    }
 
     private async Task SetAsync(InversionParameters next)
     {

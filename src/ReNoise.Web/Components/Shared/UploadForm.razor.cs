@@ -14,6 +14,9 @@ public partial class UploadForm
     [Inject]
     private IModelCatalog Catalog { get; set; } = default!;
 
+    [Inject]
+    private JobBudget Budget { get; set; } = default!;
+
     [Parameter]
     public EventCallback<InversionSubmission> OnSubmit { get; set; }
 
@@ -35,6 +38,25 @@ public partial class UploadForm
     private string? _formError;
     private bool _reading;
     private bool _dragging;
+    private string? _inputError;
+    private bool _ready;
+
+    /// <summary>
+    /// False while prerendered (no circuit yet) and until the first interactive render is in the browser
+    /// (the file input's script is attached then): the inputs stay disabled, so nothing typed or picked is lost.
+    /// </summary>
+    private bool Interactive => _ready;
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        // The file input attaches its script after its first interactive render; this render, which
+        // enables the inputs, reaches the browser after that.
+        if (firstRender && RendererInfo.IsInteractive)
+        {
+            _ready = true;
+            StateHasChanged();
+        }
+    }
 
     private StudioModel Model => Catalog.Find(_modelName) ?? Catalog.Default;
 
@@ -79,13 +101,13 @@ public partial class UploadForm
         Recheck();
     }
 
-    /// <summary>Decodes an upload at the working size, off the circuit's thread.</summary>
+    /// <summary>Decodes an upload at the working size, once (the job keeps this decode), off the circuit's thread.</summary>
     private async Task<(PreparedUpload? Upload, string? Error)> PrepareAsync(byte[] bytes, string name)
     {
         int width = _parameters.Width ?? Model.ImageSize, height = _parameters.Height ?? Model.ImageSize;
         try
         {
-            return (await Task.Run(() => Validator.Prepare(bytes, name, width, height)), null);
+            return (await Validator.PrepareAsync(bytes, name, width, height), null);
         }
         catch (ReNoiseInputException ex)
         {
@@ -120,6 +142,12 @@ public partial class UploadForm
         Recheck();
     }
 
+    private void OnInputErrorChanged(string? error)
+    {
+        _inputError = error;
+        Recheck();
+    }
+
     /// <summary>A shown problem stays until it is fixed, then goes away without another click.</summary>
     private void Recheck()
     {
@@ -127,7 +155,8 @@ public partial class UploadForm
     }
 
     private string? Problem() =>
-        _upload is null
+        _inputError is not null ? _inputError
+        : _upload is null
             ? _uploadError is null ? "Choose a photo to invert: drop it on the box or click the box." : "Choose a readable photo first."
             : Validator.Check(_prompt, Model, _parameters);
 
@@ -136,9 +165,9 @@ public partial class UploadForm
         _formError = Problem();
         if (_formError is not null)
         {
-            if (_upload is not null && _parameters.Validate().Count > 0) _advancedOpen = true; // show the field at fault
+            if (_inputError is not null || (_upload is not null && _parameters.Validate().Count > 0)) _advancedOpen = true; // show the field at fault
             return;
         }
-        await OnSubmit.InvokeAsync(new InversionSubmission(_upload!.Bytes, _upload.FileName, _prompt!.Trim(), Model.Name, _parameters));
+        await OnSubmit.InvokeAsync(new InversionSubmission(_upload!.Bytes, _upload.FileName, _prompt!.Trim(), Model.Name, _parameters) { Prepared = _upload });
     }
 }
