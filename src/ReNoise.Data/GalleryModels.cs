@@ -141,7 +141,68 @@ public sealed record JobInfo(
     Guid? EditId,
     double Progress,
     string? ProgressText,
-    bool HasUpload = false)
+    bool HasUpload = false,
+    string? Model = null,
+    int Attempts = 0)
 {
     public bool IsActive => Status is JobStatus.Queued or JobStatus.Running;
 }
+
+/// <summary>
+/// What a queue admits at most (distributed mode: counted in the database, so every web node sees the same
+/// numbers): jobs one session may have queued or running, and jobs that may wait in all.
+/// </summary>
+public sealed record AdmissionLimits(int MaxJobsPerSession, int QueueSize);
+
+/// <summary>A job to store as Queued (<see cref="GalleryStore.AdmitJobAsync"/>): a new inversion, a new edit, or a failed job again.</summary>
+public sealed record JobToAdmit(JobKind Kind, string Model)
+{
+    /// <summary>The request (<c>InvertJobRequest</c> / <c>EditJobRequest</c> as JSON); unused for <see cref="ResubmitOf"/>.</summary>
+    public string? RequestJson { get; init; }
+    /// <summary>An inversion's upload at working size.</summary>
+    public byte[]? Upload { get; init; }
+    /// <summary>An edit's inversion.</summary>
+    public Guid? InversionId { get; init; }
+    /// <summary>A failed job of the owner queued again with its request and upload.</summary>
+    public Guid? ResubmitOf { get; init; }
+}
+
+public enum AdmissionRefusal
+{
+    None,
+    /// <summary>The session has its most jobs queued or running.</summary>
+    SessionQuota,
+    /// <summary>The queue holds its most waiting jobs.</summary>
+    QueueFull,
+    /// <summary>An edit's inversion is not the owner's (or was deleted).</summary>
+    InversionGone,
+    /// <summary>The job to submit again is not the owner's failed job, or its upload is no longer kept.</summary>
+    CannotResubmit,
+}
+
+/// <summary>The stored job's id, or why nothing was stored.</summary>
+public sealed record JobAdmission(Guid? JobId, AdmissionRefusal Refusal)
+{
+    public static JobAdmission Admitted(Guid id) => new(id, AdmissionRefusal.None);
+    public static JobAdmission Refused(AdmissionRefusal why) => new(null, why);
+}
+
+public enum ClaimOutcome
+{
+    /// <summary>The job is this worker's to run now, as <see cref="JobClaim.Attempt"/>.</summary>
+    Claimed,
+    /// <summary>Done, failed or cancelled already (a duplicate or a late delivery): nothing to run.</summary>
+    Finished,
+    /// <summary>Another worker is running it (a duplicate delivery, not a redelivery): nothing to run.</summary>
+    RunningElsewhere,
+    /// <summary>It was claimed the most times allowed; now marked Failed with the reason.</summary>
+    AttemptsExhausted,
+    /// <summary>No such job of that owner.</summary>
+    Missing,
+}
+
+/// <summary>The result of <see cref="GalleryStore.ClaimJobAsync"/>.</summary>
+public sealed record JobClaim(ClaimOutcome Outcome, int Attempt, JobStatus? Status);
+
+/// <summary>A queued job as the shared queue lists it (<see cref="GalleryStore.ListQueueAsync"/>).</summary>
+public sealed record QueuedJob(Guid Id, Guid OwnerId, JobKind Kind, string? Model, DateTime CreatedAt);

@@ -114,8 +114,10 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         {
             InversionSort.Newest => owned.OrderByDescending(i => i.CreatedAt),
             InversionSort.Oldest => owned.OrderBy(i => i.CreatedAt),
-            // SQLite sorts NULL lowest, so descending puts inversions without a PSNR last.
-            InversionSort.Psnr => owned.OrderByDescending(i => i.Psnr).ThenByDescending(i => i.CreatedAt),
+            // Inversions without a PSNR last on both providers (SQLite sorts NULL lowest, PostgreSQL highest).
+            InversionSort.Psnr => owned.OrderBy(i => i.Psnr == null).ThenByDescending(i => i.Psnr).ThenByDescending(i => i.CreatedAt),
+            // Case-insensitive: SQLite's NOCASE collation; PostgreSQL has none of that name, lower() instead.
+            InversionSort.Prompt when db.Database.IsNpgsql() => owned.OrderBy(i => i.Prompt.ToLower()).ThenByDescending(i => i.CreatedAt),
             InversionSort.Prompt => owned.OrderBy(i => EF.Functions.Collate(i.Prompt, "NOCASE")).ThenByDescending(i => i.CreatedAt),
             _ => throw new ArgumentOutOfRangeException(nameof(sort), sort, null),
         };
@@ -484,27 +486,33 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     /// </summary>
     public async Task<JobCompletion> CompleteInvertJobAsync(
         Guid ownerId, Guid jobId, NewInversion inversion, CancellationToken cancellationToken = default)
+        => await CompleteInvertJobAsync(ownerId, jobId, inversion, attempt: null, cancellationToken);
+
+    /// <summary>
+    /// As above, and only while the job's row is still at claim <paramref name="attempt"/> (when given): a worker
+    /// whose claim was taken over (the broker handed the job to another worker) stores nothing. The inversion
+    /// records its job id, which is unique: a job can never store two inversions.
+    /// </summary>
+    public async Task<JobCompletion> CompleteInvertJobAsync(
+        Guid ownerId, Guid jobId, NewInversion inversion, int? attempt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inversion);
-        var now = Now;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        StageInversion(db, ownerId, inversion);
-        await db.SaveChangesAsync(cancellationToken);
-        Guid inversionId = inversion.Row.Id;
-        int marked = await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.Status, JobStatus.Done)
-            .SetProperty(j => j.FinishedAt, now)
-            .SetProperty(j => j.Progress, 1.0)
-            .SetProperty(j => j.InputImage, (byte[]?)null)
-            .SetProperty(j => j.InversionId, inversionId), cancellationToken);
-        if (marked != 1)
+        inversion.Row.JobId = jobId;
+        if (inversion.Row.Id == Guid.Empty) inversion.Row.Id = Guid.NewGuid();
+        return await InTransactionAsync(async (db, ct) =>
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return JobCompletion.NotRunning;
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return JobCompletion.Stored;
+            var now = Now;
+            StageInversion(db, ownerId, inversion);
+            if (!await SaveUnlessJobStoredAsync(db, jobId, ct)) return JobCompletion.NotRunning;
+            Guid inversionId = inversion.Row.Id;
+            int marked = await Claimed(db, ownerId, jobId, attempt).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Done)
+                .SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.Progress, 1.0)
+                .SetProperty(j => j.InputImage, (byte[]?)null)
+                .SetProperty(j => j.InversionId, inversionId), ct);
+            return marked == 1 ? JobCompletion.Stored : JobCompletion.NotRunning;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -512,31 +520,31 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     /// with it, in one transaction. Sets the edit's OwnerId and CreatedAt, and Id when empty.
     /// </summary>
     public async Task<JobCompletion> CompleteEditJobAsync(Guid ownerId, Guid jobId, Edit edit, CancellationToken cancellationToken = default)
+        => await CompleteEditJobAsync(ownerId, jobId, edit, attempt: null, cancellationToken);
+
+    /// <summary>As above, only while the job is still at claim <paramref name="attempt"/> (when given); the edit's job id is unique.</summary>
+    public async Task<JobCompletion> CompleteEditJobAsync(Guid ownerId, Guid jobId, Edit edit, int? attempt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(edit);
-        var now = Now;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await OwnsInversionAsync(db, ownerId, edit.InversionId, cancellationToken))
-            return JobCompletion.InversionGone;
-        edit.OwnerId = ownerId;
         if (edit.Id == Guid.Empty) edit.Id = Guid.NewGuid();
-        edit.CreatedAt = now;
-        db.Add(edit);
-        await db.SaveChangesAsync(cancellationToken);
-        Guid editId = edit.Id;
-        int marked = await Owned(db, ownerId, jobId, JobStatus.Running).ExecuteUpdateAsync(s => s
-            .SetProperty(j => j.Status, JobStatus.Done)
-            .SetProperty(j => j.FinishedAt, now)
-            .SetProperty(j => j.Progress, 1.0)
-            .SetProperty(j => j.EditId, editId), cancellationToken);
-        if (marked != 1)
+        edit.JobId = jobId;
+        return await InTransactionAsync(async (db, ct) =>
         {
-            await transaction.RollbackAsync(cancellationToken);
-            return JobCompletion.NotRunning;
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return JobCompletion.Stored;
+            var now = Now;
+            if (!await OwnsInversionAsync(db, ownerId, edit.InversionId, ct))
+                return JobCompletion.InversionGone;
+            edit.OwnerId = ownerId;
+            edit.CreatedAt = now;
+            db.Add(edit);
+            if (!await SaveUnlessJobStoredAsync(db, jobId, ct)) return JobCompletion.NotRunning;
+            Guid editId = edit.Id;
+            int marked = await Claimed(db, ownerId, jobId, attempt).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Done)
+                .SetProperty(j => j.FinishedAt, now)
+                .SetProperty(j => j.Progress, 1.0)
+                .SetProperty(j => j.EditId, editId), ct);
+            return marked == 1 ? JobCompletion.Stored : JobCompletion.NotRunning;
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -546,22 +554,209 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     /// </summary>
     public async Task<Guid?> ResubmitFailedJobAsync(Guid ownerId, Guid jobId, CancellationToken cancellationToken = default)
     {
+        var admission = await AdmitJobAsync(ownerId, new JobToAdmit(JobKind.Invert, "") { ResubmitOf = jobId }, limits: null, cancellationToken);
+        return admission.JobId;
+    }
+
+    /// <summary>
+    /// Stores a job as Queued — a new inversion (<see cref="JobToAdmit.Upload"/>), a new edit of the owner's
+    /// inversion, or a failed job again (<see cref="JobToAdmit.ResubmitOf"/>: its request, and its upload, which
+    /// moves to the new job) — or refuses it, storing nothing. With <paramref name="limits"/>, the session's jobs
+    /// queued or running and all waiting jobs are counted in the same transaction, under a lock every process
+    /// takes (PostgreSQL: a transaction-scoped advisory lock), so web nodes admitting at once cannot both take
+    /// the last place. Without, the caller counts (the embedded queue does, in memory).
+    /// </summary>
+    public async Task<JobAdmission> AdmitJobAsync(Guid ownerId, JobToAdmit job, AdmissionLimits? limits, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return await InTransactionAsync(async (db, ct) =>
+        {
+            if (limits is not null)
+            {
+                if (db.Database.IsNpgsql())
+                    await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AdmissionLockKey})", ct);
+                int mine = await db.Jobs.CountAsync(j => j.OwnerId == ownerId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running), ct);
+                if (mine >= limits.MaxJobsPerSession) return JobAdmission.Refused(AdmissionRefusal.SessionQuota);
+                int waiting = await db.Jobs.CountAsync(j => j.Status == JobStatus.Queued, ct);
+                if (waiting >= limits.QueueSize) return JobAdmission.Refused(AdmissionRefusal.QueueFull);
+            }
+            Job stored;
+            if (job.ResubmitOf is Guid failedId)
+            {
+                var old = await db.Jobs.Where(j => j.Id == failedId && j.OwnerId == ownerId && j.Status == JobStatus.Failed)
+                    .Select(j => new { j.Kind, j.RequestJson, j.InputImage, j.InversionId, j.Model }).FirstOrDefaultAsync(ct);
+                if (old is null) return JobAdmission.Refused(AdmissionRefusal.CannotResubmit);
+                if (old.Kind == JobKind.Invert && old.InputImage is null) return JobAdmission.Refused(AdmissionRefusal.CannotResubmit);
+                if (old.Kind == JobKind.Edit && (old.InversionId is not Guid source || !await OwnsInversionAsync(db, ownerId, source, ct)))
+                    return JobAdmission.Refused(AdmissionRefusal.CannotResubmit);
+                stored = NewJob(ownerId, old.Kind, old.RequestJson);
+                stored.InputImage = old.InputImage;
+                stored.Model = string.IsNullOrEmpty(job.Model) ? old.Model : job.Model;
+                if (old.Kind == JobKind.Edit) stored.InversionId = old.InversionId;
+                db.Add(stored);
+                await db.SaveChangesAsync(ct);
+                await db.Jobs.Where(j => j.Id == failedId).ExecuteUpdateAsync(s => s.SetProperty(j => j.InputImage, (byte[]?)null), ct);
+                return JobAdmission.Admitted(stored.Id);
+            }
+            ArgumentNullException.ThrowIfNull(job.RequestJson);
+            stored = NewJob(ownerId, job.Kind, job.RequestJson);
+            stored.Model = job.Model;
+            if (job.Kind == JobKind.Invert)
+            {
+                ArgumentNullException.ThrowIfNull(job.Upload);
+                stored.InputImage = job.Upload;
+            }
+            else
+            {
+                if (job.InversionId is not Guid inversionId || !await OwnsInversionAsync(db, ownerId, inversionId, ct))
+                    return JobAdmission.Refused(AdmissionRefusal.InversionGone);
+                stored.InversionId = inversionId;
+            }
+            db.Add(stored);
+            await db.SaveChangesAsync(ct);
+            return JobAdmission.Admitted(stored.Id);
+        }, cancellationToken);
+    }
+
+    /// <summary>The advisory lock admissions take on PostgreSQL ("ReNoise" in ASCII, as a number).</summary>
+    internal const long AdmissionLockKey = 0x52654E6F697365;
+
+    /// <summary>
+    /// A worker's claim on a job it was handed: Queued → Running as attempt 1 (2, ...). A job found Running is
+    /// taken over only when the broker says the delivery is a redelivery (<paramref name="redelivered"/>: the
+    /// worker that had it stopped without acknowledging it); otherwise another worker has it and this
+    /// delivery is a duplicate. Past <paramref name="maxAttempts"/> claims the job fails with
+    /// <paramref name="exhaustedReason"/>. Unscoped by owner beyond the id pair the message carries.
+    /// </summary>
+    public async Task<JobClaim> ClaimJobAsync(Guid ownerId, Guid jobId, bool redelivered, int maxAttempts, string exhaustedReason,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxAttempts);
+        ArgumentException.ThrowIfNullOrEmpty(exhaustedReason);
+        return await InTransactionAsync(async (db, ct) =>
+        {
+            var now = Now;
+            var row = await db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId)
+                .Select(j => new { j.Status, j.Attempts }).FirstOrDefaultAsync(ct);
+            if (row is null) return new JobClaim(ClaimOutcome.Missing, 0, null);
+            bool claimable = row.Status == JobStatus.Queued || (row.Status == JobStatus.Running && redelivered);
+            if (!claimable)
+                return new JobClaim(row.Status == JobStatus.Running ? ClaimOutcome.RunningElsewhere : ClaimOutcome.Finished, row.Attempts, row.Status);
+            if (row.Attempts >= maxAttempts)
+            {
+                await Owned(db, ownerId, jobId, row.Status).ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Status, JobStatus.Failed)
+                    .SetProperty(j => j.FinishedAt, now)
+                    .SetProperty(j => j.Error, exhaustedReason), ct);
+                return new JobClaim(ClaimOutcome.AttemptsExhausted, row.Attempts, JobStatus.Failed);
+            }
+            int attempt = row.Attempts + 1;
+            // Conditional on what was read: of two workers claiming at once, one wins.
+            int claimed = await Owned(db, ownerId, jobId, row.Status).Where(j => j.Attempts == row.Attempts).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Running)
+                .SetProperty(j => j.StartedAt, now)
+                .SetProperty(j => j.Progress, 0.0)
+                .SetProperty(j => j.Attempts, attempt), ct);
+            return claimed == 1
+                ? new JobClaim(ClaimOutcome.Claimed, attempt, JobStatus.Running)
+                : new JobClaim(ClaimOutcome.RunningElsewhere, row.Attempts, row.Status);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Running at claim <paramref name="attempt"/> → Queued again, the attempt not counted: a worker shutting
+    /// down gives the job back for another worker. False when the claim is no longer this one.
+    /// </summary>
+    public async Task<bool> ReleaseJobAsync(Guid ownerId, Guid jobId, int attempt, CancellationToken cancellationToken = default)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var old = await db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId && j.Status == JobStatus.Failed)
-            .Select(j => new { j.Kind, j.RequestJson, j.InputImage, j.InversionId }).FirstOrDefaultAsync(cancellationToken);
-        if (old is null) return null;
-        if (old.Kind == JobKind.Invert && old.InputImage is null) return null;
-        if (old.Kind == JobKind.Edit && (old.InversionId is not Guid source || !await OwnsInversionAsync(db, ownerId, source, cancellationToken)))
-            return null;
-        var job = NewJob(ownerId, old.Kind, old.RequestJson);
-        job.InputImage = old.InputImage;
-        if (old.Kind == JobKind.Edit) job.InversionId = old.InversionId;
-        db.Add(job);
-        await db.SaveChangesAsync(cancellationToken);
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.InputImage, (byte[]?)null), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return job.Id;
+        return await Claimed(db, ownerId, jobId, attempt).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Queued)
+            .SetProperty(j => j.StartedAt, (DateTime?)null)
+            .SetProperty(j => j.Progress, 0.0)
+            .SetProperty(j => j.Attempts, attempt - 1), cancellationToken) == 1;
+    }
+
+    /// <summary>Records that the job was handed to the broker (distributed mode).</summary>
+    public async Task MarkJobDispatchedAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.DispatchedAt, now), cancellationToken);
+    }
+
+    /// <summary>
+    /// Queued jobs to hand to the broker (again): never handed and created before <paramref name="createdBefore"/>
+    /// (the web node that admitted them could not reach the broker, or stopped in between), or handed before
+    /// <paramref name="dispatchedBefore"/> and still queued (their message may be gone with a broker that lost it).
+    /// Each is marked dispatched now, conditionally, so of several web nodes sweeping at once one takes it.
+    /// </summary>
+    public async Task<IReadOnlyList<JobInfo>> TakeJobsToDispatchAsync(DateTime createdBefore, DateTime dispatchedBefore, int limit,
+        CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.Queued
+                        && ((j.DispatchedAt == null && j.CreatedAt < createdBefore) || j.DispatchedAt < dispatchedBefore))
+            .OrderBy(j => j.CreatedAt).Take(limit)
+            .Select(j => new { Info = new JobInfo(j.Id, j.OwnerId, j.Kind, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error,
+                j.RequestJson, j.InversionId, j.EditId, j.Progress, j.ProgressText, j.InputImage != null, j.Model, j.Attempts), j.DispatchedAt })
+            .ToListAsync(cancellationToken);
+        var taken = new List<JobInfo>();
+        foreach (var c in candidates)
+        {
+            var was = c.DispatchedAt;
+            if (await db.Jobs.Where(j => j.Id == c.Info.Id && j.Status == JobStatus.Queued && j.DispatchedAt == was)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.DispatchedAt, now), cancellationToken) == 1)
+                taken.Add(c.Info);
+        }
+        return taken;
+    }
+
+    /// <summary>
+    /// Jobs Running since before <paramref name="startedBefore"/> — longer than any run may take, so the worker
+    /// that claimed them is gone and the broker no longer holds their message — each taken (its start time set to
+    /// now, conditionally, so one web node takes it) to be handed to the broker again for another worker.
+    /// </summary>
+    public async Task<IReadOnlyList<JobInfo>> TakeOrphanedJobsAsync(DateTime startedBefore, int limit, CancellationToken cancellationToken = default)
+    {
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var candidates = await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.Running && j.StartedAt < startedBefore)
+            .OrderBy(j => j.StartedAt).Take(limit)
+            .Select(ToJobInfo).ToListAsync(cancellationToken);
+        var taken = new List<JobInfo>();
+        foreach (var job in candidates)
+        {
+            var started = job.StartedAt;
+            if (await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running && j.StartedAt == started)
+                    .ExecuteUpdateAsync(s => s.SetProperty(j => j.StartedAt, now), cancellationToken) == 1)
+                taken.Add(job);
+        }
+        return taken;
+    }
+
+    /// <summary>Several jobs' states by id, any owner (a web node checking the jobs its pages follow); no request, no upload.</summary>
+    public async Task<IReadOnlyList<JobInfo>> GetJobStatesAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)
+    {
+        if (jobIds.Count == 0) return [];
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => jobIds.Contains(j.Id))
+            .Select(j => new JobInfo(j.Id, j.OwnerId, j.Kind, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error, "",
+                j.InversionId, j.EditId, j.Progress, j.ProgressText, j.InputImage != null, j.Model, j.Attempts))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>All owners' queued jobs in the order they were admitted, without request or upload: the shared queue as a web node shows it.</summary>
+    public async Task<IReadOnlyList<QueuedJob>> ListQueueAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Queued)
+            .OrderBy(j => j.CreatedAt).ThenBy(j => j.Id)
+            .Select(j => new QueuedJob(j.Id, j.OwnerId, j.Kind, j.Model, j.CreatedAt))
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>Drops the uploads failed jobs kept (to be submitted again) once they finished before <paramref name="finishedBefore"/>.</summary>
@@ -617,7 +812,7 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
 
     private static readonly Expression<Func<Job, JobInfo>> ToJobInfo = j => new JobInfo(
         j.Id, j.OwnerId, j.Kind, j.Status, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Error, j.RequestJson,
-        j.InversionId, j.EditId, j.Progress, j.ProgressText, j.InputImage != null);
+        j.InversionId, j.EditId, j.Progress, j.ProgressText, j.InputImage != null, j.Model, j.Attempts);
 
     /// <summary>Adds the inversion row and its blobs to <paramref name="db"/> (saved by the caller, in one transaction).</summary>
     private void StageInversion(ReNoiseDbContext db, Guid ownerId, NewInversion inversion)
@@ -665,6 +860,66 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
         CreatedAt = Now,
         RequestJson = requestJson,
     };
+
+    /// <summary>The job while Running at claim <paramref name="attempt"/> (any claim when null).</summary>
+    private static IQueryable<Job> Claimed(ReNoiseDbContext db, Guid ownerId, Guid jobId, int? attempt)
+    {
+        var running = Owned(db, ownerId, jobId, JobStatus.Running);
+        return attempt is int a ? running.Where(j => j.Attempts == a) : running;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction on a fresh context, through the provider's execution
+    /// strategy: on PostgreSQL a transient failure (a restart) retries the whole transaction; SQLite runs it once.
+    /// A result other than a success rolls back whatever was staged.
+    /// </summary>
+    private async Task<T> InTransactionAsync<T>(Func<ReNoiseDbContext, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var outer = await contexts.CreateDbContextAsync(cancellationToken);
+        var strategy = outer.Database.CreateExecutionStrategy();
+        return await strategy.ExecuteAsync(async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var result = await work(db, ct);
+            if (IsSuccess(result)) await transaction.CommitAsync(ct);
+            else await transaction.RollbackAsync(ct);
+            return result;
+        }, cancellationToken);
+    }
+
+    private static bool IsSuccess<T>(T result) => result switch
+    {
+        JobCompletion c => c == JobCompletion.Stored,
+        JobAdmission a => a.JobId is not null,
+        JobClaim => true, // a claim's outcome is always recorded (the exhausted mark included)
+        _ => true,
+    };
+
+    /// <summary>
+    /// Saves the staged result; false when the job already has one (its id is unique on the result rows):
+    /// another delivery of the same job stored it first.
+    /// </summary>
+    private async Task<bool> SaveUnlessJobStoredAsync(ReNoiseDbContext db, Guid jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return true;
+        }
+        catch (DbUpdateException)
+        {
+            if (await ResultExistsAsync(jobId, cancellationToken)) return false;
+            throw;
+        }
+    }
+
+    private async Task<bool> ResultExistsAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        // The failed statement aborted the transaction on PostgreSQL: look from outside it.
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Inversions.AnyAsync(i => i.JobId == jobId, cancellationToken) || await db.Edits.AnyAsync(e => e.JobId == jobId, cancellationToken);
+    }
 
     private static IQueryable<Job> Owned(ReNoiseDbContext db, Guid ownerId, Guid jobId, params JobStatus[] statuses)
         => db.Jobs.Where(j => j.Id == jobId && j.OwnerId == ownerId && statuses.Contains(j.Status));

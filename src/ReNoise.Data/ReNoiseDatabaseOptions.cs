@@ -11,11 +11,14 @@ public sealed class ReNoiseDatabaseOptions
     public const string SectionName = "ReNoise:Database";
     public const string DefaultPath = "App_Data/renoise.db";
 
-    /// <summary>Only "Sqlite" is implemented (any case); empty means Sqlite.</summary>
+    /// <summary>"Sqlite" (the embedded default) or "Postgres" (any case); empty means Sqlite.</summary>
     public string? Provider { get; set; }
 
-    /// <summary>The database file; a relative path is taken from the content root; empty means <see cref="DefaultPath"/>.</summary>
+    /// <summary>SQLite: the database file; a relative path is taken from the content root; empty means <see cref="DefaultPath"/>.</summary>
     public string? Path { get; set; }
+
+    /// <summary>PostgreSQL: an Npgsql connection string ("Host=127.0.0.1;Port=5433;Database=renoise;Username=renoise;Password=...").</summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>The configured provider, or null (with <paramref name="error"/> naming the key and the value) when it is not supported.</summary>
     public DatabaseProvider? ParseProvider(out string? error)
@@ -31,9 +34,14 @@ public sealed class ReNoiseDatabaseOptions
     }
 }
 
-/// <summary>Fails start-up (with <c>ValidateOnStart</c>) on a provider that is not implemented, naming the key and the value.</summary>
+/// <summary>Fails start-up (with <c>ValidateOnStart</c>) on a provider that is not implemented, or PostgreSQL without a connection string, naming the key.</summary>
 public sealed class ReNoiseDatabaseOptionsValidator : IValidateOptions<ReNoiseDatabaseOptions>
 {
     public ValidateOptionsResult Validate(string? name, ReNoiseDatabaseOptions options)
-        => options.ParseProvider(out var error) is null ? ValidateOptionsResult.Fail(error!) : ValidateOptionsResult.Success;
+    {
+        if (options.ParseProvider(out var error) is not { } provider) return ValidateOptionsResult.Fail(error!);
+        if (provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(options.ConnectionString))
+            return ValidateOptionsResult.Fail($"{ReNoiseDatabaseOptions.SectionName}:ConnectionString is required when {ReNoiseDatabaseOptions.SectionName}:Provider is Postgres.");
+        return ValidateOptionsResult.Success;
+    }
 }

@@ -6,7 +6,10 @@ namespace ReNoise.Data;
 
 public enum DatabaseProvider
 {
+    /// <summary>One file beside the app: the embedded default.</summary>
     Sqlite,
+    /// <summary>A PostgreSQL server shared by every web node and worker: the distributed mode.</summary>
+    Postgres,
 }
 
 /// <summary>
@@ -15,13 +18,22 @@ public enum DatabaseProvider
 /// </summary>
 /// <remarks>
 /// Configuration keys (section <c>ReNoise:Database</c>):
-/// <c>Provider</c> (only "Sqlite" is implemented; default Sqlite) and
-/// <c>Path</c> (database file; relative paths are taken from the content root; default <c>App_Data/renoise.db</c>).
+/// <c>Provider</c> ("Sqlite", the default, or "Postgres"),
+/// <c>Path</c> (SQLite's file; relative paths are taken from the content root; default <c>App_Data/renoise.db</c>) and
+/// <c>ConnectionString</c> (PostgreSQL's). Each provider has its own migration set: SQLite's in this assembly,
+/// PostgreSQL's in <see cref="PostgresMigrationsAssembly"/> (docs/scale-out.md: adding a migration).
 /// </remarks>
 public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string ConnectionString, string? FilePath)
 {
     public const string SectionName = ReNoiseDatabaseOptions.SectionName;
     public const string DefaultPath = ReNoiseDatabaseOptions.DefaultPath;
+
+    /// <summary>The assembly holding the PostgreSQL migrations (a host using PostgreSQL references it).</summary>
+    public const string PostgresMigrationsAssembly = "ReNoise.Data.Postgres";
+
+    /// <summary>How often, and for how long at most between tries, a PostgreSQL command is retried on a transient failure (a restart, a dropped connection).</summary>
+    public static int PostgresRetryCount { get; set; } = 8;
+    public static TimeSpan PostgresMaxRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Binds the <c>ReNoise:Database</c> section of <paramref name="configuration"/> and resolves it.</summary>
     public static ReNoiseDatabaseSettings FromConfiguration(IConfiguration configuration, string contentRootPath)
@@ -43,6 +55,8 @@ public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string C
         return provider switch
         {
             DatabaseProvider.Sqlite => ForSqliteFile(Path.GetFullPath(path, contentRootPath)),
+            DatabaseProvider.Postgres => ForPostgres(options.ConnectionString
+                ?? throw new InvalidOperationException($"{SectionName}:ConnectionString is required for PostgreSQL.")),
             _ => throw new InvalidOperationException($"Database provider {provider} has no configuration."),
         };
     }
@@ -59,6 +73,12 @@ public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string C
         return new ReNoiseDatabaseSettings(DatabaseProvider.Sqlite, builder.ToString(), fullPath);
     }
 
+    public static ReNoiseDatabaseSettings ForPostgres(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        return new ReNoiseDatabaseSettings(DatabaseProvider.Postgres, connectionString, null);
+    }
+
     public void Configure(DbContextOptionsBuilder options)
     {
         switch (Provider)
@@ -66,6 +86,13 @@ public sealed record ReNoiseDatabaseSettings(DatabaseProvider Provider, string C
             case DatabaseProvider.Sqlite:
                 options.UseSqlite(ConnectionString, sqlite => sqlite.MigrationsAssembly(typeof(ReNoiseDbContext).Assembly.GetName().Name))
                     .AddInterceptors(SqliteSecureDelete.Instance);
+                break;
+            case DatabaseProvider.Postgres:
+                // A restarted or briefly unreachable server is retried with back-off; the store runs its
+                // transactions through the execution strategy so they are retried whole.
+                options.UseNpgsql(ConnectionString, npgsql => npgsql
+                    .MigrationsAssembly(PostgresMigrationsAssembly)
+                    .EnableRetryOnFailure(PostgresRetryCount, PostgresMaxRetryDelay, null));
                 break;
             default:
                 throw new InvalidOperationException($"Database provider {Provider} is not implemented.");

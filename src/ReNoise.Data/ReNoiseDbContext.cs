@@ -16,7 +16,8 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
-        // SQLite has no time-zone type: every timestamp is stored as UTC and read back as UTC.
+        // Every timestamp is stored as UTC and read back as UTC (SQLite has no time-zone type; PostgreSQL's
+        // timestamptz takes only UTC values).
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
     }
@@ -35,6 +36,7 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.HasKey(i => i.Id);
             e.HasOne<UserSession>().WithMany().HasForeignKey(i => i.OwnerId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(i => new { i.OwnerId, i.CreatedAt });
+            e.HasIndex(i => i.JobId).IsUnique();
             e.Property(i => i.LatentShape).HasMaxLength(64);
             e.Property(i => i.NoiseShape).HasMaxLength(64);
         });
@@ -61,6 +63,7 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.HasOne<Inversion>().WithMany().HasForeignKey(x => x.InversionId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<UserSession>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.OwnerId, x.InversionId });
+            e.HasIndex(x => x.JobId).IsUnique();
         });
 
         modelBuilder.Entity<ShareLink>(e =>
@@ -88,6 +91,7 @@ public sealed class ReNoiseDbContext(DbContextOptions<ReNoiseDbContext> options)
             e.HasOne<Edit>().WithMany().HasForeignKey(x => x.EditId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(x => new { x.OwnerId, x.Status });
             e.HasIndex(x => x.Status);
+            e.Property(x => x.Model).HasMaxLength(200);
         });
 
         modelBuilder.Entity<UserSession>().HasIndex(s => s.LastSeenAt);

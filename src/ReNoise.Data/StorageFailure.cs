@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace ReNoise.Data;
 
@@ -30,6 +31,10 @@ public static class StorageFailure
                     return "the database is read-only";
                 case SqliteException { SqliteErrorCode: SqliteCantOpen }:
                     return "the database file cannot be opened";
+                case PostgresException { SqlState: "53100" }: // disk_full
+                    return "the disk holding the database is full";
+                case PostgresException { SqlState: "25006" }: // read_only_sql_transaction
+                    return "the database is read-only";
                 case IOException io when io.HResult is unchecked((int)0x80070070) or 28: // ERROR_DISK_FULL, ENOSPC
                     return "the disk holding the database is full";
             }
@@ -39,11 +44,14 @@ public static class StorageFailure
 
     public static bool Is(Exception? exception) => Describe(exception) is not null;
 
-    /// <summary>True when the exception came from the database at all (its writes or reads), storage or otherwise.</summary>
+    /// <summary>
+    /// True when the exception came from the database at all (its writes or reads, or, for PostgreSQL, an
+    /// unreachable server once the retries are spent), storage or otherwise.
+    /// </summary>
     public static bool IsDatabaseFailure(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
-            if (e is SqliteException or DbUpdateException) return true;
+            if (e is SqliteException or DbUpdateException or NpgsqlException) return true;
         return false;
     }
 }

@@ -1,4 +1,6 @@
 using System.Net;
+using MassTransit;
+using OpenTelemetry.Trace;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Configuration.Json;
@@ -7,7 +9,9 @@ using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using ReNoise.Data;
 using ReNoise.Hosting;
+using ReNoise.Jobs.Distributed;
 using ReNoise.Web.Components;
+using ReNoise.Web.Distributed;
 using ReNoise.Web.Endpoints;
 using ReNoise.Web.Hosting;
 using ReNoise.Web.Jobs;
@@ -17,12 +21,19 @@ using ReNoise.Web.Sessions;
 var builder = WebApplication.CreateBuilder(args);
 AddSettingsBesideTheApp(builder.Configuration);
 
+// Embedded (default): this process runs its jobs, on SQLite. Distributed: a web node of a cluster, on
+// PostgreSQL, handing jobs to GPU workers through RabbitMQ (docs/scale-out.md).
+var mode = StudioModes.Read(builder.Configuration);
+string nodeName = builder.Configuration["ReNoise:NodeName"] is { Length: > 0 } named ? named : $"{Environment.MachineName}-{Environment.ProcessId}";
+builder.Services.AddSingleton(new NodeIdentity(nodeName));
+
 builder.Services.AddOptions<StudioOptions>()
     .Bind(builder.Configuration.GetSection(StudioOptions.SectionName))
     .ValidateOnStart();
 builder.Services.AddSingleton<IValidateOptions<StudioOptions>, StudioOptionsValidator>();
 builder.AddReNoiseData();
 // The model settings (ReNoise:Models, execution provider) are shared by every host; checked at start-up.
+// A distributed web node plans jobs on them (form checks, budgets) but never runs one.
 builder.Services.AddReNoiseModelSettings(builder.Configuration);
 builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
 builder.Services.AddSingleton<JobBudget>();
@@ -30,12 +41,36 @@ builder.Services.AddSingleton<ModelPace>();
 builder.Services.AddSingleton<UploadValidator>();
 builder.Services.AddSingleton<JobProgressHub>();
 builder.Services.AddSingleton<JobQueue>();
-builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<JobStatusReader>();
-builder.Services.AddHostedService<JobWorker>();
+var health = builder.Services.AddHealthChecks().AddCheck<DatabaseWriteCheck>("database");
+builder.Services.AddReNoiseTelemetry(builder.Configuration, "renoise-web", tracing => tracing.AddAspNetCoreInstrumentation());
+if (mode == StudioMode.Embedded)
+{
+    builder.Services.AddSingleton<InProcessJobs>();
+    builder.Services.AddSingleton<IJobBackend>(sp => sp.GetRequiredService<InProcessJobs>());
+    builder.Services.AddSingleton<IJobProgressSink>(sp => sp.GetRequiredService<JobProgressHub>());
+    builder.Services.AddSingleton<JobRunner>();
+    builder.Services.AddHostedService<JobWorker>();
+}
+else
+{
+    RequirePostgres(builder.Configuration);
+    builder.Services.AddSingleton<BrokerJobs>();
+    builder.Services.AddSingleton<IJobBackend>(sp => sp.GetRequiredService<BrokerJobs>());
+    builder.Services.AddHostedService<SharedQueueMonitor>();
+    // Progress reaches this node through its own temporary queue (auto-deleted when the node goes), which the
+    // broker binds to the progress exchange: every node gets every job's progress. MassTransit adds the bus's
+    // health check ("masstransit-bus") to /healthz.
+    builder.Services.AddReNoiseBroker(builder.Configuration,
+        x => x.AddConsumer<ProgressRelay>().Endpoint(e =>
+        {
+            e.Temporary = true;
+            e.InstanceId = "-" + nodeName;
+        }),
+        (context, cfg) => cfg.ConfigureEndpoints(context));
+}
 builder.Services.AddSingleton<StudioHousekeeping>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<StudioHousekeeping>());
-builder.Services.AddHealthChecks().AddCheck<DatabaseWriteCheck>("database");
 
 // Behind a TLS-terminating proxy: its X-Forwarded-For/-Proto are believed only from loopback and the
 // configured proxies, so the session cookie is Secure when the browser's connection is.
@@ -77,6 +112,7 @@ app.UseMiddleware<SessionMiddleware>();
 app.MapStaticAssets();
 app.MapHealthChecks(StudioHealth.Path, StudioHealth.Options);
 app.MapStudioEndpoints();
+app.MapJobApi();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 await app.RunAsync();
@@ -130,6 +166,14 @@ static void AddSettingsBesideTheApp(ConfigurationManager configuration)
         Optional = true,
         ReloadOnChange = false,
     });
+}
+
+// Distributed mode shares its jobs and gallery between processes: only PostgreSQL holds them for all.
+static void RequirePostgres(IConfiguration configuration)
+{
+    var options = configuration.GetSection(ReNoiseDatabaseOptions.SectionName).Get<ReNoiseDatabaseOptions>() ?? new ReNoiseDatabaseOptions();
+    if (options.ParseProvider(out _) != DatabaseProvider.Postgres)
+        throw new InvalidOperationException($"{StudioModes.Key} Distributed needs {ReNoiseDatabaseOptions.SectionName}:Provider Postgres (and its ConnectionString): web nodes and workers share one database.");
 }
 
 public partial class Program;

@@ -8,6 +8,8 @@ public sealed class Edit
     /// <summary>Copied from the inversion so owner checks need no join.</summary>
     public Guid OwnerId { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>The job that made it; unique, so a job delivered twice can never store two edits.</summary>
+    public Guid? JobId { get; set; }
     public string Prompt { get; set; } = "";
     public double Guidance { get; set; }
     public byte[] ImagePng { get; set; } = [];

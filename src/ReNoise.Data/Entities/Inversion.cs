@@ -11,6 +11,8 @@ public sealed class Inversion
     public Guid Id { get; set; }
     public Guid OwnerId { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>The job that made it; unique, so a job delivered twice can never store two inversions.</summary>
+    public Guid? JobId { get; set; }
 
     public string ModelName { get; set; } = "";
     public string ModelPath { get; set; } = "";

@@ -43,4 +43,13 @@ public sealed class Job
     /// <summary>Fraction done, 0..1, reported by the worker while running.</summary>
     public double Progress { get; set; }
     public string? ProgressText { get; set; }
+    /// <summary>The model the job runs on (its broker queue in distributed mode); null on rows older than the column.</summary>
+    public string? Model { get; set; }
+    /// <summary>
+    /// Times a worker claimed the job. A worker that dies mid-job leaves it Running; the broker hands the job to
+    /// another worker, which claims it again; past the limit the job fails with the reason.
+    /// </summary>
+    public int Attempts { get; set; }
+    /// <summary>When a web node last handed the job to the broker (distributed mode); null: not yet.</summary>
+    public DateTime? DispatchedAt { get; set; }
 }

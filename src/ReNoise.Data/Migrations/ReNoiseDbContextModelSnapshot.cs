@@ -39,6 +39,9 @@ namespace ReNoise.Data.Migrations
                     b.Property<Guid>("InversionId")
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Nfe")
                         .HasColumnType("INTEGER");
 
@@ -52,6 +55,9 @@ namespace ReNoise.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("InversionId");
+
+                    b.HasIndex("JobId")
+                        .IsUnique();
 
                     b.HasIndex("OwnerId", "InversionId");
 
@@ -85,6 +91,9 @@ namespace ReNoise.Data.Migrations
 
                     b.Property<long>("InversionMs")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("LatentShape")
                         .IsRequired()
@@ -158,6 +167,9 @@ namespace ReNoise.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("JobId")
+                        .IsUnique();
+
                     b.HasIndex("OwnerId", "CreatedAt");
 
                     b.ToTable("Inversions", (string)null);
@@ -190,7 +202,13 @@ namespace ReNoise.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DispatchedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<Guid?>("EditId")
@@ -211,6 +229,10 @@ namespace ReNoise.Data.Migrations
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<Guid>("OwnerId")

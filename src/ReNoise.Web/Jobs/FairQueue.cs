@@ -2,9 +2,6 @@ using ReNoise.Data.Entities;
 
 namespace ReNoise.Web.Jobs;
 
-/// <summary>A queued job as the dispatcher sees it; <see cref="ModelCalls"/> (what it will cost, 0 when unknown) feeds the wait estimates.</summary>
-public sealed record JobTicket(Guid JobId, Guid OwnerId, JobKind Kind, string Model, int ModelCalls = 0);
-
 /// <summary>
 /// Queued jobs per model, served round-robin across owners: each time a model has a free slot,
 /// the next owner in turn gets one job started (oldest first within an owner), so one session

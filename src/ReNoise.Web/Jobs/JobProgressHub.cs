@@ -12,7 +12,7 @@ namespace ReNoise.Web.Jobs;
 /// opened just after the end still sees the final state; a page that has read that final state
 /// <see cref="Forget"/>s it. The database row holds the outcome for everyone else.
 /// </remarks>
-public sealed class JobProgressHub
+public sealed class JobProgressHub : IJobProgressSink
 {
     public const int FinishedCapacity = 256;
 
@@ -22,6 +22,12 @@ public sealed class JobProgressHub
 
     /// <summary>Snapshots held (live and finished), to check that memory stays bounded.</summary>
     public int Count => _live.Count + _finished.Count;
+
+    /// <summary>Jobs whose last snapshot here is not a final one (a distributed web node checks their rows for an end it missed).</summary>
+    public IReadOnlyCollection<Guid> LiveJobIds => _live.Keys.ToArray();
+
+    /// <summary>Whether a page of this process follows the job.</summary>
+    public bool HasSubscribers(Guid jobId) => _subscribers.ContainsKey(jobId);
 
     public JobProgress? Get(Guid jobId) => _live.GetValueOrDefault(jobId) ?? _finished.Get(jobId);
 

@@ -2,7 +2,6 @@ using ReNoise.Data;
 using ReNoise.Data.Entities;
 using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
-using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Jobs;
 
@@ -11,7 +10,7 @@ namespace ReNoise.Web.Jobs;
 /// marked failed (their work is lost) and queued ones are dispatched again (nothing else is lost);
 /// then it dispatches until the host stops.
 /// </summary>
-public sealed class JobWorker(JobQueue queue, JobRunner runner, GalleryStore store, IModelCatalog catalog, ILogger<JobWorker> logger)
+public sealed class JobWorker(InProcessJobs queue, JobRunner runner, GalleryStore store, IModelCatalog catalog, ILogger<JobWorker> logger)
     : BackgroundService
 {
     public const string InterruptedReason = "the server restarted while this job was running; submit it again";

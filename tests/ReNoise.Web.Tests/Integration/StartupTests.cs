@@ -24,7 +24,7 @@ public sealed class StartupTests
         await using var connection = new SqliteConnection($"Data Source={database.Path}");
         await connection.OpenAsync();
         Assert.Equal("wal", await Scalar(connection, "PRAGMA journal_mode;"));
-        Assert.Equal("20261201025850_BlobsAndLimits", await Scalar(connection, "SELECT MigrationId FROM __EFMigrationsHistory ORDER BY MigrationId DESC LIMIT 1;"));
+        Assert.Equal("20261201043915_ScaleOut", await Scalar(connection, "SELECT MigrationId FROM __EFMigrationsHistory ORDER BY MigrationId DESC LIMIT 1;"));
         foreach (string table in new[] { "Sessions", "Inversions", "InversionBlobs", "Edits", "ShareLinks", "Jobs", "HealthProbes" })
             Assert.Equal(table, await Scalar(connection, $"SELECT name FROM sqlite_master WHERE type = 'table' AND name = '{table}';"));
     }

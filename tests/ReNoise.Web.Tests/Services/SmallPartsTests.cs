@@ -58,7 +58,7 @@ public sealed class SmallPartsTests
             NoiseCorrection = ReNoise.Engine.Schedulers.NoiseCorrectionMode.Off, Seed = 42, RenoiseTolerance = 0.1,
             RenoiseAcceleration = RenoiseAcceleration.Anderson, AndersonDepth = 3, Scheduler = "ddim", Width = 256, Height = 320,
         };
-        var request = new ReNoise.Web.Jobs.InvertJobRequest("demo", "a cup", "cup.png", parameters);
-        Assert.Equal(request, ReNoise.Web.Jobs.JobJson.Read<ReNoise.Web.Jobs.InvertJobRequest>(ReNoise.Web.Jobs.JobJson.Write(request)));
+        var request = new ReNoise.Jobs.InvertJobRequest("demo", "a cup", "cup.png", parameters);
+        Assert.Equal(request, ReNoise.Jobs.JobJson.Read<ReNoise.Jobs.InvertJobRequest>(ReNoise.Jobs.JobJson.Write(request)));
     }
 }

@@ -5,7 +5,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>In-memory encodings of engine images for the database, downloads and live previews.</summary>
 public static class ImageEncoding

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using ReNoise.Engine.Inversion;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>
 /// What one job may cost: model (UNet) calls, counted from the engine's plan before anything is

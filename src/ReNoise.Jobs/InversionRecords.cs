@@ -6,7 +6,7 @@ using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Tensors;
 using ReNoise.Formats;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>An inversion as the result and edit pages show it: everything but the tensors and images.</summary>
 public sealed record InversionDetails(

@@ -5,7 +5,7 @@ using ReNoise.Engine.Models;
 using ReNoise.Engine.Schedulers;
 using ReNoise.Hosting;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>A model the studio offers, with the engine's preset for it (what the form starts from).</summary>
 public sealed record StudioModel(

@@ -3,7 +3,7 @@ using ReNoise.Engine;
 using ReNoise.Engine.Inversion;
 using ReNoise.Formats;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>
 /// The studio's words for the engine's parameters: the one table from <see cref="ParameterKey"/> to

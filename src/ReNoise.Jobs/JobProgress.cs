@@ -1,6 +1,6 @@
 using ReNoise.Data.Entities;
 
-namespace ReNoise.Web.Jobs;
+namespace ReNoise.Jobs;
 
 /// <summary>Where a job is, as the studio shows it.</summary>
 public enum JobPhase
@@ -18,7 +18,7 @@ public enum JobPhase
 
 /// <summary>
 /// A snapshot of one job's progress, published by the worker after every model call and kept by
-/// <see cref="JobProgressHub"/> so that a reloaded page picks up where the job is.
+/// the web process's progress hub so that a reloaded page picks up where the job is.
 /// </summary>
 public sealed record JobProgress
 {

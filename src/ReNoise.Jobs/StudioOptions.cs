@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace ReNoise.Web.Services;
+namespace ReNoise.Jobs;
 
 /// <summary>
 /// The studio's own settings under <c>ReNoise</c> in the repository-root appsettings.json. The model
@@ -62,6 +62,12 @@ public sealed class JobOptions
 
     /// <summary>Hours a failed job keeps its upload (to be submitted again) before housekeeping drops it.</summary>
     public int KeepFailedUploadsHours { get; set; } = 24;
+
+    /// <summary>
+    /// Times a job may be started (distributed mode: a worker that dies mid-job leaves it to another); past it the
+    /// job fails saying so.
+    /// </summary>
+    public int MaxAttempts { get; set; } = 3;
 }
 
 public sealed class SessionOptions
@@ -105,6 +111,7 @@ public sealed class StudioOptionsValidator : IValidateOptions<StudioOptions>
         AtLeast("Jobs:MaxJobsPerSession", options.Jobs.MaxJobsPerSession, 1);
         AtLeast("Jobs:ProgressWriteIntervalMs", options.Jobs.ProgressWriteIntervalMs, 0);
         AtLeast("Jobs:KeepFailedUploadsHours", options.Jobs.KeepFailedUploadsHours, 0);
+        AtLeast("Jobs:MaxAttempts", options.Jobs.MaxAttempts, 1);
         AtLeast("Sessions:ExpireEmptyAfterDays", options.Sessions.ExpireEmptyAfterDays, 1);
         AtLeast("Sessions:HousekeepingIntervalMinutes", options.Sessions.HousekeepingIntervalMinutes, 1);
         foreach (string proxy in options.ForwardedHeaders.KnownProxies)

@@ -7,25 +7,45 @@ using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Inversion;
 using ReNoise.Engine.Models;
 using ReNoise.Engine.Tensors;
-using ReNoise.Web.Services;
 
-namespace ReNoise.Web.Jobs;
+namespace ReNoise.Jobs;
+
+/// <summary>How a run was started: by the embedded queue, or by a worker handed a message by the broker.</summary>
+/// <param name="Redelivered">The broker redelivered the message (the worker that had it stopped without acknowledging it): a job found Running is taken over.</param>
+/// <param name="ReleaseOnStop">When the process stops mid-job, give the job back (Queued again, for another worker) instead of failing it.</param>
+public sealed record JobRunMode(bool Redelivered = false, bool ReleaseOnStop = false)
+{
+    public static readonly JobRunMode Embedded = new();
+}
+
+/// <summary>How a run ended.</summary>
+public enum JobRunOutcome
+{
+    Done,
+    Failed,
+    Cancelled,
+    /// <summary>Nothing was run: the job had finished, another worker has it, or it is not there.</summary>
+    Skipped,
+    /// <summary>The process is stopping: the job is Queued again for another worker (<see cref="JobRunMode.ReleaseOnStop"/>).</summary>
+    Released,
+}
 
 /// <summary>
-/// Runs one job on the engine: claims the row, inverts (or denoises for an edit), then stores the
-/// result and marks the job done in one transaction. Progress goes through a
-/// <see cref="JobProgressWriter"/>, so the engine's callback never waits on the database or a preview.
-/// A job is stopped after <see cref="JobBudget.MaxDuration"/>. Every way a job ends is recorded on its
-/// row (a failed write is retried) and published live. The only place in the web app that calls the
-/// engine's pipeline.
+/// Runs one job on the engine: claims the row (counting the attempt), inverts (or denoises for an edit),
+/// then stores the result and marks the job done in one transaction, only while the claim is still its
+/// own. Progress goes through a <see cref="JobProgressWriter"/>, so the engine's callback never waits on
+/// the database or a preview. A job is stopped after <see cref="JobBudget.MaxDuration"/>. Every way a job
+/// ends is recorded on its row (a failed write is retried) and published live. The only caller of the
+/// engine's pipeline in the studio, whether it runs in the web process (embedded) or in a GPU worker.
 /// </summary>
 public sealed class JobRunner(
     GalleryStore store,
     IModelCatalog catalog,
-    JobProgressHub hub,
+    IJobProgressSink hub,
     JobBudget budget,
     ModelPace pace,
     IOptions<StudioOptions> options,
+    JobTelemetry telemetry,
     ILogger<JobRunner> logger)
 {
     public const string StoppedReason = "the server stopped while this job was running; submit it again";
@@ -35,35 +55,75 @@ public sealed class JobRunner(
 
     private readonly bool _livePreview = options.Value.Jobs.LivePreview;
     private readonly TimeSpan _rowInterval = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.Jobs.ProgressWriteIntervalMs));
+    private readonly int _maxAttempts = Math.Max(1, options.Value.Jobs.MaxAttempts);
 
-    public async Task RunAsync(JobTicket ticket, CancellationToken cancellation, Func<bool> userCancelled)
+    /// <summary>The failure of a job whose workers kept stopping while they ran it.</summary>
+    public static string AttemptsExhaustedMessage(int attempts) =>
+        $"the job was started {attempts} time{(attempts == 1 ? "" : "s")} and each time the worker running it stopped before it finished; it was not tried again. Submit it again.";
+
+    public Task<JobRunOutcome> RunAsync(JobTicket ticket, CancellationToken cancellation, Func<bool> userCancelled)
+        => RunAsync(ticket, cancellation, userCancelled, JobRunMode.Embedded);
+
+    public async Task<JobRunOutcome> RunAsync(JobTicket ticket, CancellationToken cancellation, Func<bool> userCancelled, JobRunMode mode)
     {
+        using var activity = JobTelemetry.Activities.StartActivity("job.run");
+        activity?.SetTag("job.id", ticket.JobId);
+        activity?.SetTag("job.kind", ticket.Kind.ToString());
+        activity?.SetTag("model", ticket.Model);
         using var limited = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         limited.CancelAfter(budget.MaxDuration);
         await using var progress = new JobProgressWriter(hub, store, ticket, _rowInterval, logger);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int attempt = 0;
+        JobRunOutcome outcome;
         try
         {
-            if (!await store.MarkJobRunningAsync(ticket.OwnerId, ticket.JobId))
+            var claim = await store.ClaimJobAsync(ticket.OwnerId, ticket.JobId, mode.Redelivered, _maxAttempts,
+                AttemptsExhaustedMessage(_maxAttempts), cancellation);
+            activity?.SetTag("job.attempt", claim.Attempt);
+            switch (claim.Outcome)
             {
-                // Cancelled (or claimed) meanwhile: nothing to run; the live state must not stay "queued".
-                if (await store.GetJobAsync(ticket.OwnerId, ticket.JobId) is { Status: JobStatus.Cancelled })
+                case ClaimOutcome.Claimed:
+                    attempt = claim.Attempt;
+                    if (attempt > 1) telemetry.Redelivered(ticket.Kind.ToString(), ticket.Model);
+                    break;
+                case ClaimOutcome.AttemptsExhausted:
+                    logger.LogWarning("Job {JobId} failed: claimed {Attempts} times, its worker stopped each time", ticket.JobId, claim.Attempt);
+                    await progress.FinishAsync(p => p with { Phase = JobPhase.Failed, Error = AttemptsExhaustedMessage(claim.Attempt), CanResubmit = true });
+                    return Ended(JobRunOutcome.Failed);
+                case ClaimOutcome.Finished when claim.Status == JobStatus.Cancelled:
+                    // Cancelled while it waited: the live state must not stay "queued".
                     await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
-                return;
+                    return JobRunOutcome.Skipped;
+                default:
+                    return JobRunOutcome.Skipped;
             }
             progress.Update(p => p with { Phase = JobPhase.Loading });
-            if (ticket.Kind == JobKind.Invert) await InvertAsync(ticket, progress, limited.Token);
-            else await EditAsync(ticket, progress, limited.Token);
+            outcome = ticket.Kind == JobKind.Invert
+                ? await InvertAsync(ticket, attempt, progress, limited.Token)
+                : await EditAsync(ticket, attempt, progress, limited.Token);
         }
         catch (OperationCanceledException) when (limited.IsCancellationRequested)
         {
+            if (attempt == 0 && mode.ReleaseOnStop && cancellation.IsCancellationRequested)
+                return JobRunOutcome.Released; // stopped before the claim: the row is still Queued, nothing to undo
             if (userCancelled())
             {
                 await RecordAsync(ticket, () => store.MarkJobCancelledAsync(ticket.OwnerId, ticket.JobId), "cancelled");
                 await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
+                outcome = JobRunOutcome.Cancelled;
+            }
+            else if (cancellation.IsCancellationRequested && mode.ReleaseOnStop && attempt > 0
+                     && await Safe(async () => await store.ReleaseJobAsync(ticket.OwnerId, ticket.JobId, attempt) ? (object)true : null) is not null)
+            {
+                // Another worker takes it from the start; its page shows it queued again meanwhile.
+                await progress.FinishAsync(p => p with { Phase = JobPhase.Queued, Step = 0, Nfe = 0, PreviewPng = null });
+                return JobRunOutcome.Released;
             }
             else
             {
                 await Fail(ticket, progress, cancellation.IsCancellationRequested ? StoppedReason : budget.TimeLimitMessage);
+                outcome = JobRunOutcome.Failed;
             }
         }
         catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
@@ -74,16 +134,34 @@ public sealed class JobRunner(
                 InversionDivergedException diverged => diverged.Describe(ParameterLabels.Label),
                 _ => e.Message,
             });
+            outcome = JobRunOutcome.Failed;
         }
         catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
         {
             logger.LogError(e, "Job {JobId} ({Kind}) could not be saved: {Reason}", ticket.JobId, ticket.Kind, storage);
             await Fail(ticket, progress, $"The result could not be saved: {storage}. Nothing was saved; submit it again later.");
+            outcome = JobRunOutcome.Failed;
+        }
+        catch (Exception e) when (attempt == 0)
+        {
+            // The claim itself failed (the database is unreachable): nothing ran, nothing is recorded; the
+            // caller decides (the broker's retry, or the embedded queue's log).
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.Message);
+            throw;
         }
         catch (Exception e)
         {
             logger.LogError(e, "Job {JobId} ({Kind}) failed", ticket.JobId, ticket.Kind);
             await Fail(ticket, progress, $"the job failed: {e.Message}");
+            outcome = JobRunOutcome.Failed;
+        }
+        return Ended(outcome);
+
+        JobRunOutcome Ended(JobRunOutcome how)
+        {
+            activity?.SetTag("job.outcome", how.ToString());
+            telemetry.Finished(ticket.Kind.ToString(), ticket.Model, how.ToString(), clock.Elapsed);
+            return how;
         }
     }
 
@@ -130,9 +208,17 @@ public sealed class JobRunner(
         }
     }
 
-    private async Task InvertAsync(JobTicket ticket, JobProgressWriter progress, CancellationToken cancellation)
+    /// <summary>The batch size the model's UNet calls had between two readings of its counters; null when it does not batch.</summary>
+    private static double? JobsPerBatch((long Calls, long Elements) before, (long Calls, long Elements) after)
+    {
+        long calls = after.Calls - before.Calls;
+        return calls > 0 ? (double)(after.Elements - before.Elements) / calls : null;
+    }
+
+    private async Task<JobRunOutcome> InvertAsync(JobTicket ticket, int attempt, JobProgressWriter progress, CancellationToken cancellation)
     {
         var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
+        telemetry.QueueWait(ticket.Kind.ToString(), ticket.Model, (job.StartedAt ?? DateTime.UtcNow) - job.CreatedAt);
         var bytes = await store.GetJobInputImageAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job has no uploaded image");
         var request = JobJson.Read<InvertJobRequest>(job.RequestJson);
         var model = catalog.Find(request.Model) ?? throw new JobFailedException($"model \"{request.Model}\" is no longer configured on this server");
@@ -141,6 +227,7 @@ public sealed class JobRunner(
         using var lease = await Task.Run(() => catalog.Acquire(model.Name), cancellation);
         DiffusionModel loaded = lease.Model;
         var clock = Stopwatch.StartNew();
+        var batchesBefore = loaded.BatchStats;
         var (result, onnxTime) = await Task.Run(() =>
         {
             var pipeline = new InversionPipeline(loaded);
@@ -181,21 +268,38 @@ public sealed class JobRunner(
         }, cancellation);
         progress.UsePreviewDecoder(null);
         pace.Record(model.Name, clock.Elapsed, result.Nfe + result.Plan.ReconstructionCalls);
+        telemetry.ModelCalls(ticket.Kind.ToString(), model.Name, onnxTime, result.Nfe + result.Plan.ReconstructionCalls,
+            JobsPerBatch(batchesBefore, loaded.BatchStats));
 
         progress.Update(p => p with { Phase = JobPhase.Saving, Nfe = result.Nfe, Elapsed = clock.Elapsed });
         var entity = InversionRecords.ToEntity(result, model.Name, request.FileName, onnxTime);
-        if (await store.CompleteInvertJobAsync(ticket.OwnerId, ticket.JobId, entity) != JobCompletion.Stored)
-        {
-            // Cancelled at the last moment: nothing was stored, the gallery stays as it was.
-            await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
-            return;
-        }
+        if (await store.CompleteInvertJobAsync(ticket.OwnerId, ticket.JobId, entity, attempt) != JobCompletion.Stored)
+            return await NotStoredAsync(ticket, progress);
         await progress.FinishAsync(p => p with { Phase = JobPhase.Done, InversionId = entity.Row.Id, Nfe = result.Nfe, PreviewPng = null });
+        return JobRunOutcome.Done;
     }
 
-    private async Task EditAsync(JobTicket ticket, JobProgressWriter progress, CancellationToken cancellation)
+    /// <summary>
+    /// The result was not stored because the job is no longer this run's: cancelled at the last moment (the
+    /// gallery stays as it was), or finished by another delivery of it (its result is the one kept).
+    /// </summary>
+    private async Task<JobRunOutcome> NotStoredAsync(JobTicket ticket, JobProgressWriter progress)
+    {
+        var row = await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId));
+        if (row is { Status: JobStatus.Done })
+        {
+            logger.LogWarning("Job {JobId} was finished by another delivery meanwhile; this run's result is dropped", ticket.JobId);
+            await progress.FinishAsync(p => p with { Phase = JobPhase.Done, InversionId = row.InversionId, EditId = row.EditId, PreviewPng = null });
+            return JobRunOutcome.Skipped;
+        }
+        await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
+        return JobRunOutcome.Cancelled;
+    }
+
+    private async Task<JobRunOutcome> EditAsync(JobTicket ticket, int attempt, JobProgressWriter progress, CancellationToken cancellation)
     {
         var job = await store.GetJobAsync(ticket.OwnerId, ticket.JobId) ?? throw new JobFailedException("the job row disappeared");
+        telemetry.QueueWait(ticket.Kind.ToString(), ticket.Model, (job.StartedAt ?? DateTime.UtcNow) - job.CreatedAt);
         var request = JobJson.Read<EditJobRequest>(job.RequestJson);
         const string deleted = "the inversion of this edit was deleted";
         Guid inversionId = job.InversionId ?? throw new JobFailedException(deleted);
@@ -208,6 +312,8 @@ public sealed class JobRunner(
         var clock = Stopwatch.StartNew();
         using var lease = await Task.Run(() => catalog.Acquire(row.ModelName), cancellation);
         DiffusionModel loaded = lease.Model;
+        var batchesBefore = loaded.BatchStats;
+        TimeSpan ortBefore = loaded.OrtTime;
         var result = await Task.Run(() =>
         {
             InvertedLatent stored = InversionRecords.ToInversion(row, latent, noise);
@@ -218,6 +324,7 @@ public sealed class JobRunner(
                 cancellation);
         }, cancellation);
         pace.Record(row.ModelName, clock.Elapsed, result.Nfe);
+        telemetry.ModelCalls(ticket.Kind.ToString(), row.ModelName, loaded.OrtTime - ortBefore, result.Nfe, JobsPerBatch(batchesBefore, loaded.BatchStats));
 
         progress.Update(p => p with { Phase = JobPhase.Saving });
         var edit = new Edit
@@ -229,15 +336,15 @@ public sealed class JobRunner(
             Nfe = result.Nfe,
             DurationMs = (long)clock.Elapsed.TotalMilliseconds,
         };
-        switch (await store.CompleteEditJobAsync(ticket.OwnerId, ticket.JobId, edit))
+        switch (await store.CompleteEditJobAsync(ticket.OwnerId, ticket.JobId, edit, attempt))
         {
             case JobCompletion.InversionGone:
                 throw new JobFailedException(deleted);
             case JobCompletion.NotRunning:
-                await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });
-                return;
+                return await NotStoredAsync(ticket, progress);
         }
         await progress.FinishAsync(p => p with { Phase = JobPhase.Done, EditId = edit.Id });
+        return JobRunOutcome.Done;
     }
 }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ReNoise.Engine.Inversion;
 
-namespace ReNoise.Web.Jobs;
+namespace ReNoise.Jobs;
 
 /// <summary>What an invert job runs, as stored in the job row's RequestJson: the engine's parameters as submitted.</summary>
 public sealed record InvertJobRequest(string Model, string Prompt, string FileName, InversionParameters Parameters);

@@ -2,19 +2,19 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using ReNoise.Data;
 
-namespace ReNoise.Web.Jobs;
+namespace ReNoise.Jobs;
 
 /// <summary>
 /// A running job's progress, off the inference thread. The engine's callback only records the newest
 /// snapshot (and the newest step latent, for a preview) and wakes a channel; this writer's own task
-/// publishes the snapshot to the <see cref="JobProgressHub"/>, decodes the preview and writes the job's
+/// publishes the snapshot to its <see cref="IJobProgressSink"/>, decodes the preview and writes the job's
 /// row at most every <c>rowInterval</c>. The engine loop never waits on the database, a preview
 /// decode or a page: when the writer is behind, intermediate snapshots and previews are skipped,
 /// not queued, so memory stays at one snapshot and one latent per job.
 /// </summary>
 public sealed class JobProgressWriter : IAsyncDisposable
 {
-    private readonly JobProgressHub _hub;
+    private readonly IJobProgressSink _hub;
     private readonly GalleryStore _store;
     private readonly JobTicket _ticket;
     private readonly TimeSpan _rowInterval;
@@ -32,7 +32,7 @@ public sealed class JobProgressWriter : IAsyncDisposable
     private int _rowStep = -1;
     private long _rowWrittenAt = long.MinValue;
 
-    public JobProgressWriter(JobProgressHub hub, GalleryStore store, JobTicket ticket, TimeSpan rowInterval, ILogger logger)
+    public JobProgressWriter(IJobProgressSink hub, GalleryStore store, JobTicket ticket, TimeSpan rowInterval, ILogger logger)
     {
         _hub = hub;
         _store = store;
