@@ -5,8 +5,8 @@ namespace ReNoise.Engine.Tests.Imaging;
 
 /// <summary>
 /// The vectorized image conversions and metrics equal their first, scalar versions
-/// (<see cref="StraightforwardImaging"/>) bit for bit: the latent the VAE gets, the reconstruction's
-/// bytes and the reported PSNR/SSIM do not move.
+/// (<see cref="StraightforwardImaging"/>) bit for bit, SSIM to 1e-12 relative: the latent the VAE gets, the
+/// reconstruction's bytes and the reported PSNR do not move.
 /// </summary>
 public class StraightforwardImagingTests
 {
@@ -34,26 +34,46 @@ public class StraightforwardImagingTests
         return new RgbImage(image.Width, image.Height, pixels);
     }
 
+    /// <summary>
+    /// SSIM pairs the symmetric taps in fused multiply-adds and sums the map in vector lanes per band
+    /// of rows, so it rounds differently from the straightforward version (taps in order, one map value
+    /// at a time): they agree to about 1e-15 relative; this pins 1e-12 (the CLI prints 4 decimals).
+    /// </summary>
+    private const double SsimTolerance = 1e-12;
+
+    private static void AssertClose(double expected, double actual) =>
+        Assert.True(Math.Abs(actual - expected) <= SsimTolerance * Math.Abs(expected), $"expected {expected:R}, got {actual:R}");
+
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void SsimIsBitIdentical(int width, int height)
+    public void SsimMatchesTheStraightforwardVersion(int width, int height)
     {
         RgbImage a = Random(width, height, width * 31 + height);
         foreach (RgbImage b in new[] { Random(width, height, height), Perturbed(a, 5, 40), Perturbed(a, 6, 3), a })
         {
-            Assert.Equal(StraightforwardImaging.Ssim(a, b), ImageMetrics.Ssim(a, b));
-            Assert.Equal(StraightforwardImaging.Ssim(b, a), ImageMetrics.Ssim(b, a));
+            AssertClose(StraightforwardImaging.Ssim(a, b), ImageMetrics.Ssim(a, b));
+            AssertClose(StraightforwardImaging.Ssim(b, a), ImageMetrics.Ssim(b, a));
         }
     }
 
     [Fact]
-    public void SsimOfTheFixturePhotosIsBitIdentical()
+    public void SsimOfTheFixturePhotosMatchesTheStraightforwardVersion()
     {
         RgbImage a = ImageLoader.Load(FixtureImage("astronaut.png"), 512, 512);
         RgbImage b = ImageLoader.Load(FixtureImage("coffee.png"), 512, 512);
-        Assert.Equal(StraightforwardImaging.Ssim(a, b), ImageMetrics.Ssim(a, b));
+        AssertClose(StraightforwardImaging.Ssim(a, b), ImageMetrics.Ssim(a, b));
         RgbImage noisy = Perturbed(a, 9, 20);
-        Assert.Equal(StraightforwardImaging.Ssim(a, noisy), ImageMetrics.Ssim(a, noisy));
+        AssertClose(StraightforwardImaging.Ssim(a, noisy), ImageMetrics.Ssim(a, noisy));
+    }
+
+    [Fact]
+    public void SsimIsTheSameOnEveryCall()
+    {
+        // The bands run on whatever threads are free; their sums are added in a fixed order.
+        RgbImage a = ImageLoader.Load(FixtureImage("astronaut.png"), 512, 512);
+        RgbImage noisy = Perturbed(a, 9, 20);
+        long first = BitConverter.DoubleToInt64Bits(ImageMetrics.Ssim(a, noisy));
+        for (int i = 0; i < 20; i++) Assert.Equal(first, BitConverter.DoubleToInt64Bits(ImageMetrics.Ssim(a, noisy)));
     }
 
     [Theory]
