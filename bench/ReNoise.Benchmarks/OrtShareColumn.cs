@@ -47,7 +47,10 @@ internal static class OrtShareLog
     }
 }
 
-/// <summary>Columns "ORT/op" (mean ONNX Runtime time per call) and "ORT share" (ORT time / wall time).</summary>
+/// <summary>
+/// Columns "ORT/op" (mean ONNX Runtime time per call), "ORT share" (ORT time / wall time) and
+/// "Engine/op" (mean wall time outside ONNX Runtime per call: the engine's own work).
+/// </summary>
 internal sealed class OrtShareColumn(string id, string name, string legend, Func<(long Calls, TimeSpan Wall, TimeSpan Ort), string> format) : IColumn
 {
     public static readonly IColumn[] All =
@@ -56,6 +59,8 @@ internal sealed class OrtShareColumn(string id, string name, string legend, Func
             r => $"{r.Ort.TotalMilliseconds / r.Calls:F3} ms"),
         new OrtShareColumn("OrtShare", "ORT share", "Time inside ONNX Runtime's Run / wall time of the calls",
             r => $"{100 * r.Ort / r.Wall:F1} %"),
+        new OrtShareColumn("EnginePerOp", "Engine/op", "Mean wall time outside ONNX Runtime's Run per call (all calls of the process)",
+            r => $"{(r.Wall - r.Ort).TotalMilliseconds / r.Calls:F3} ms"),
     ];
 
     public string Id => id;

@@ -27,17 +27,9 @@ var mode = StudioModes.Read(builder.Configuration);
 string nodeName = builder.Configuration["ReNoise:NodeName"] is { Length: > 0 } named ? named : $"{Environment.MachineName}-{Environment.ProcessId}";
 builder.Services.AddSingleton(new NodeIdentity(nodeName));
 
-builder.Services.AddOptions<StudioOptions>()
-    .Bind(builder.Configuration.GetSection(StudioOptions.SectionName))
-    .ValidateOnStart();
-builder.Services.AddSingleton<IValidateOptions<StudioOptions>, StudioOptionsValidator>();
-builder.AddReNoiseData();
-// The model settings (ReNoise:Models, execution provider) are shared by every host; checked at start-up.
-// A distributed web node plans jobs on them (form checks, budgets) but never runs one.
-builder.Services.AddReNoiseModelSettings(builder.Configuration);
-builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
-builder.Services.AddSingleton<JobBudget>();
-builder.Services.AddSingleton<ModelPace>();
+// Settings, database, models and budgets, as the worker has them. A distributed web node plans jobs on the
+// model settings (form checks, budgets) but never runs one.
+builder.AddReNoiseJobHost();
 builder.Services.AddSingleton<UploadValidator>();
 builder.Services.AddSingleton<JobProgressHub>();
 builder.Services.AddSingleton<JobQueue>();

@@ -1,10 +1,8 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
 using ReNoise.Data;
-using ReNoise.Hosting;
 using ReNoise.Jobs;
 using ReNoise.Jobs.Distributed;
 using ReNoise.Worker;
@@ -14,15 +12,7 @@ using ReNoise.Worker;
 var builder = WebApplication.CreateBuilder(args);
 AddSettingsBesideTheApp(builder.Configuration);
 
-builder.Services.AddOptions<StudioOptions>()
-    .Bind(builder.Configuration.GetSection(StudioOptions.SectionName))
-    .ValidateOnStart();
-builder.Services.AddSingleton<IValidateOptions<StudioOptions>, StudioOptionsValidator>();
-builder.AddReNoiseData();
-builder.Services.AddReNoiseModelSettings(builder.Configuration);
-builder.Services.AddSingleton<IModelCatalog, ConfiguredModelCatalog>();
-builder.Services.AddSingleton<JobBudget>();
-builder.Services.AddSingleton<ModelPace>();
+builder.AddReNoiseJobHost();
 builder.Services.AddSingleton<JobRunner>();
 builder.Services.AddSingleton<RunningJobs>();
 builder.Services.AddSingleton<BrokerProgressSink>();

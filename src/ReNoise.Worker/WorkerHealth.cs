@@ -2,27 +2,9 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using ReNoise.Data;
 using ReNoise.Jobs;
 
 namespace ReNoise.Worker;
-
-/// <summary>Healthy when the database takes a write (a worker stores results).</summary>
-public sealed class DatabaseWriteCheck(GalleryStore store) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await store.ProbeWriteAsync(cancellationToken);
-            return HealthCheckResult.Healthy("the database can be written");
-        }
-        catch (Exception e) when (StorageFailure.IsDatabaseFailure(e))
-        {
-            return HealthCheckResult.Unhealthy($"the database cannot be written: {StorageFailure.Describe(e) ?? e.Message}");
-        }
-    }
-}
 
 /// <summary>Healthy once every model this worker serves has loaded (<see cref="ModelWarmUp"/>); unhealthy, naming it, when one failed.</summary>
 public sealed class ModelsLoadedCheck(ModelWarmUp warmUp) : IHealthCheck

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
 namespace ReNoise.Engine.Imaging;
 
 /// <summary>
@@ -6,6 +9,9 @@ namespace ReNoise.Engine.Imaging;
 /// </summary>
 internal static class ImageTensor
 {
+    /// <summary>Pixels per block: a block's planes (bytes, and floats while converting) stay in the L1 cache.</summary>
+    private const int Block = 256;
+
     /// <summary>Writes <paramref name="image"/> as a [1, 3, H, W] tensor into <paramref name="destination"/>.</summary>
     public static void ToNchw(RgbImage image, Span<float> destination)
     {
@@ -14,13 +20,24 @@ internal static class ImageTensor
         if (destination.Length != 3 * plane)
             throw new ArgumentException($"destination has {destination.Length} elements; a {image.Width}x{image.Height} image needs {3 * plane}", nameof(destination));
         ReadOnlySpan<byte> src = image.Pixels;
-        Span<float> r = destination[..plane], g = destination.Slice(plane, plane), b = destination.Slice(2 * plane, plane);
-        for (int i = 0, j = 0; i < plane; i++, j += 3)
+        Span<byte> planes = stackalloc byte[3 * Block];
+        for (int start = 0; start < plane; start += Block)
         {
-            r[i] = src[j] / 127.5f - 1f;
-            g[i] = src[j + 1] / 127.5f - 1f;
-            b[i] = src[j + 2] / 127.5f - 1f;
+            int count = Math.Min(Block, plane - start);
+            Span<byte> red = planes[..count], green = planes.Slice(Block, count), blue = planes.Slice(2 * Block, count);
+            RgbPlanes.ToPlanes(src.Slice(3 * start, 3 * count), red, green, blue);
+            Normalize(red, destination.Slice(start, count));
+            Normalize(green, destination.Slice(plane + start, count));
+            Normalize(blue, destination.Slice(2 * plane + start, count));
         }
+    }
+
+    /// <summary>x / 127.5 - 1 in float, as the per-value formula <c>b / 127.5f - 1f</c> (each step rounded alike).</summary>
+    private static void Normalize(ReadOnlySpan<byte> bytes, Span<float> values)
+    {
+        TensorPrimitives.ConvertChecked(bytes, values); // exact
+        TensorPrimitives.Divide(values, 127.5f, values);
+        TensorPrimitives.Subtract(values, 1f, values);
     }
 
     /// <summary>
@@ -33,14 +50,50 @@ internal static class ImageTensor
         int plane = width * height;
         if (source.Length != 3 * plane)
             throw new ArgumentException($"source has {source.Length} elements; a {width}x{height} image needs {3 * plane}", nameof(source));
-        byte[] dst = image.Pixels;
-        for (int c = 0; c < 3; c++)
+        Span<byte> dst = image.Pixels;
+        Span<byte> planes = stackalloc byte[3 * Block];
+        for (int start = 0; start < plane; start += Block)
         {
-            ReadOnlySpan<float> channel = source.Slice(c * plane, plane);
-            for (int i = 0, j = c; i < plane; i++, j += 3)
-                dst[j] = ToByte(channel[i]);
+            int count = Math.Min(Block, plane - start);
+            Span<byte> red = planes[..count], green = planes.Slice(Block, count), blue = planes.Slice(2 * Block, count);
+            ToBytes(source.Slice(start, count), red);
+            ToBytes(source.Slice(plane + start, count), green);
+            ToBytes(source.Slice(2 * plane + start, count), blue);
+            RgbPlanes.FromPlanes(red, green, blue, dst.Slice(3 * start, 3 * count));
         }
         return image;
+    }
+
+    /// <summary><see cref="ToByte"/> of every value, vectorized where the hardware allows.</summary>
+    private static void ToBytes(ReadOnlySpan<float> values, Span<byte> bytes)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Four float vectors narrow to one byte vector (int -> short -> byte; the values fit).
+            int step = Vector<byte>.Count;
+            int floats = Vector<float>.Count;
+            for (; i <= values.Length - step; i += step)
+            {
+                var low = Vector.Narrow(Rounded(values[i..]), Rounded(values[(i + floats)..]));
+                var high = Vector.Narrow(Rounded(values[(i + 2 * floats)..]), Rounded(values[(i + 3 * floats)..]));
+                Vector.AsVectorByte(Vector.Narrow(Vector.AsVectorUInt16(low), Vector.AsVectorUInt16(high))).CopyTo(bytes[i..]);
+            }
+        }
+        for (; i < values.Length; i++) bytes[i] = ToByte(values[i]);
+    }
+
+    /// <summary><see cref="ToByte"/> of the first <see cref="Vector{T}.Count"/> values, as ints.</summary>
+    private static Vector<int> Rounded(ReadOnlySpan<float> values)
+    {
+        var x = new Vector<float>(values);
+        var one = Vector<float>.One;
+        // ToByte's comparisons lane by lane: NaN fails both and lands on -1.
+        var clamped = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(x, -one),
+            Vector.ConditionalSelect(Vector.LessThanOrEqual(x, one), x, one), -one);
+        // Vector.Round rounds half to even, as MathF.Round(MidpointRounding.ToEven); the values are
+        // whole numbers in [0, 255] after it, so the conversion is exact.
+        return Vector.ConvertToInt32(Vector.Round((clamped + one) * new Vector<float>(127.5f)));
     }
 
     private static byte ToByte(float x)

@@ -9,9 +9,11 @@ namespace ReNoise.Engine.Inversion;
 /// eps(x, t) as the loop of spec §5 uses it: scales the latent for the UNet, batches the
 /// unconditional and conditional halves when classifier-free guidance is on (scale &gt; 1),
 /// combines them, converts v-predictions to epsilon, and counts model calls (NFE).
-/// All buffers are allocated once, so a prediction allocates nothing on the engine side.
+/// All buffers are allocated once, so a prediction allocates nothing on the engine side. They come
+/// from <see cref="LatentPool"/> (at 512 px each is 128 KB, a large-object allocation per inversion
+/// and per reconstruction otherwise); dispose the predictor to return them.
 /// </summary>
-internal sealed class GuidedNoisePredictor
+internal sealed class GuidedNoisePredictor : IDisposable
 {
     private readonly IScheduler _scheduler;
     private readonly INoisePredictor _unet;
@@ -20,8 +22,8 @@ internal sealed class GuidedNoisePredictor
     private readonly bool _guided;
     private readonly PromptEmbeddings[] _single;
     private readonly PromptEmbeddings[] _pair;
-    private readonly float[] _input;
-    private readonly float[] _output;
+    private float[] _input;
+    private float[] _output;
 
     /// <param name="negative">The unconditional (or negative) prompt; required when guidance &gt; 1.</param>
     public GuidedNoisePredictor(IScheduler scheduler, INoisePredictor unet, LatentShape shape,
@@ -36,8 +38,17 @@ internal sealed class GuidedNoisePredictor
         // One latent takes one batch slot unguided, two (negative, prompt) guided; a pair doubles that.
         _single = _guided ? [negative!, prompt] : [prompt];
         _pair = _guided ? [negative!, prompt, negative!, prompt] : [prompt, prompt];
-        _input = new float[_pair.Length * shape.Length];
-        _output = new float[_pair.Length * shape.Length];
+        // Pooled buffers hold stale values: every slot a call uses is written before the model reads it.
+        _input = LatentPool.Rent(_pair.Length * shape.Length);
+        _output = LatentPool.Rent(_pair.Length * shape.Length);
+    }
+
+    /// <summary>Returns the buffers to the pool; the predictor must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        LatentPool.Return(_input);
+        LatentPool.Return(_output);
+        _input = _output = [];
     }
 
     /// <summary>Model evaluations so far; a batched call counts once.</summary>

@@ -125,9 +125,7 @@ public sealed class InversionPipeline(DiffusionModel model)
         // No negative prompt during inversion: SDXL models with force_zeros_for_empty_prompt use zeros.
         PromptEmbeddings? negative = parameters.InversionGuidance > 1 ? Model.EncodeUnconditional() : null;
 
-        float[] pixels = new float[3 * image.Width * image.Height];
-        ImageTensor.ToNchw(image, pixels);
-        float[] z0 = Model.EncodeImage(pixels, image.Width, image.Height);
+        float[] z0 = Model.EncodeImage(image);
 
         var inverter = new ReNoiseInverter(scheduler, unet, shape, parameters);
         var trace = inverter.Invert(new InversionInputs
@@ -231,9 +229,7 @@ public sealed class InversionPipeline(DiffusionModel model)
     public RgbImage RoundTrip(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var pixels = new float[3 * image.Width * image.Height];
-        ImageTensor.ToNchw(image, pixels);
-        float[] latent = Model.EncodeImage(pixels, image.Width, image.Height);
+        float[] latent = Model.EncodeImage(image);
         return Decode(latent, Model.LatentShapeFor(image.Width, image.Height), image.Width, image.Height);
     }
 
@@ -289,8 +285,7 @@ public sealed class InversionPipeline(DiffusionModel model)
     private RgbImage Decode(ReadOnlySpan<float> latent, LatentShape shape, int width, int height)
     {
         if (latent.Length != shape.Length) throw new ArgumentException($"the latent holds {latent.Length} values, shape {shape} needs {shape.Length}", nameof(latent));
-        float[] pixels = Model.DecodeLatent(latent, shape);
-        return ImageTensor.FromNchw(pixels, width, height);
+        return Model.DecodeImage(latent, shape, width, height);
     }
 
     private void CheckSide(List<ParameterProblem> problems, ParameterKey key, int side)
@@ -302,7 +297,7 @@ public sealed class InversionPipeline(DiffusionModel model)
     }
 
     /// <summary>n_f, then one map per step, from the seed.</summary>
-    private static (float[] Forward, NoiseMaps Steps) DrawNoise(int seed, LatentShape shape, int stepMaps)
+    internal static (float[] Forward, NoiseMaps Steps) DrawNoise(int seed, LatentShape shape, int stepMaps)
     {
         var random = new SeededRandom(seed);
         var forward = new float[shape.Length];

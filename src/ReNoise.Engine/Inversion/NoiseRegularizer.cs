@@ -44,7 +44,7 @@ internal sealed class NoiseRegularizer
         if (_useKl && shape.Channels != PatchKlLoss.Channels)
             throw new ArgumentException($"patch-KL regularization needs a {PatchKlLoss.Channels}-channel latent, got shape {shape}.", nameof(shape));
 
-        _gradient = _useKl || _useAc ? new float[shape.Length] : [];
+        _gradient = _useKl ? new float[shape.Length] : [];
         _shifts = _useAc ? new int[PairwiseCorrelationLoss.ShiftCount(shape)] : [];
         _acScratch = _useAc ? new float[PairwiseCorrelationLoss.ScratchLength(shape)] : [];
         _targetStatistics = _useKl ? new double[PatchKlLoss.StatisticsLength(shape)] : [];
@@ -89,8 +89,9 @@ internal sealed class NoiseRegularizer
                 for (int roll = 0; roll < Options.AcRolls; roll++)
                 {
                     PairwiseCorrelationLoss.DrawShifts(Shape, _random, _shifts);
-                    PairwiseCorrelationLoss.Gradient(e, Shape, _shifts, gradient, _acScratch);
-                    TensorPrimitives.MultiplyAdd(gradient, acStep, e, e);
+                    // The same values as writing the gradient and adding it times the step, without the
+                    // full-size gradient written and read back.
+                    PairwiseCorrelationLoss.Step(e, Shape, _shifts, acStep, _acScratch);
                 }
             }
         }

@@ -24,7 +24,9 @@ namespace ReNoise.Engine.Inversion;
 /// that a column roll by r of a row is one contiguous run of that doubled row, starting at
 /// <c>C - r</c> (or <c>r</c> for the roll by -r): each row's products are then one vector pass,
 /// and so is its gradient, with no wrap-around splits. The gradient of level 0 goes straight
-/// into the output.
+/// into the output, or with <see cref="Step"/> straight into e (the regularizer's update). Rows
+/// are short (64 values at 512 px, 8 at the coarsest level), so the per-row bookkeeping counts:
+/// neighbour rows advance with the row, a coarse row is unpooled once for both rows it covers.
 /// </remarks>
 internal static class PairwiseCorrelationLoss
 {
@@ -53,10 +55,11 @@ internal static class PairwiseCorrelationLoss
     /// <summary>Number of shifts one evaluation uses: channels x levels.</summary>
     public static int ShiftCount(LatentShape shape) => shape.Channels * Levels(shape.Height, shape.Width);
 
-    /// <summary>Length of the float scratch buffer <see cref="Gradient"/> needs for <paramref name="shape"/>.</summary>
+    /// <summary>Length of the float scratch buffer <see cref="Gradient"/> and <see cref="Step"/> need for <paramref name="shape"/>.</summary>
     public static int ScratchLength(LatentShape shape)
     {
-        // One channel at a time: every level with doubled rows, then the gradients of levels 1...
+        // One channel at a time: every level with doubled rows, then the gradients of levels 1...,
+        // then one row for a coarse gradient row unpooled to the finer level.
         int levels = Levels(shape.Height, shape.Width);
         int maps = 0, gradients = 0;
         for (int level = 0; level < levels; level++)
@@ -65,7 +68,7 @@ internal static class PairwiseCorrelationLoss
             maps += 2 * n;
             if (level > 0) gradients += n;
         }
-        return maps + gradients;
+        return maps + gradients + shape.Width;
     }
 
     /// <summary>
@@ -90,7 +93,7 @@ internal static class PairwiseCorrelationLoss
     public static double Value(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> scratch)
     {
         Validate(e, shape, shifts, scratch);
-        return Compute(e, shape, shifts, Span<float>.Empty, scratch, withGradient: false);
+        return Compute(e, shape, shifts, Span<float>.Empty, scratch, withGradient: false, step: null);
     }
 
     /// <summary>
@@ -105,7 +108,19 @@ internal static class PairwiseCorrelationLoss
             throw new ArgumentException($"gradient has {gradient.Length} elements, shape {shape} needs {shape.Length}.", nameof(gradient));
         if (gradient.Overlaps(e))
             throw new ArgumentException("gradient must not overlap e.", nameof(gradient));
-        return Compute(e, shape, shifts, gradient, scratch, withGradient: true);
+        return Compute(e, shape, shifts, gradient, scratch, withGradient: true, step: null);
+    }
+
+    /// <summary>
+    /// One gradient step in place: <c>e += step * dL/de</c>, the same values as <see cref="Gradient"/>
+    /// followed by <c>TensorPrimitives.MultiplyAdd(gradient, step, e, e)</c>. The finest level's
+    /// gradient is added to e as it is computed (from the level's copy in the scratch), so the
+    /// full-size gradient is never written and read back.
+    /// </summary>
+    public static void Step(Span<float> e, LatentShape shape, ReadOnlySpan<int> shifts, float step, Span<float> scratch)
+    {
+        Validate(e, shape, shifts, scratch);
+        Compute(e, shape, shifts, e, scratch, withGradient: true, step);
     }
 
     private static void Validate(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> scratch)
@@ -123,7 +138,14 @@ internal static class PairwiseCorrelationLoss
     /// <summary>Pyramids are at most 31 levels deep (an int height halves to 8 within 28 steps).</summary>
     private const int MaxLevels = 32;
 
-    private static double Compute(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<float> scratch, bool withGradient)
+    /// <summary>
+    /// The loss, and with <paramref name="withGradient"/> the gradient: written to
+    /// <paramref name="gradient"/>, or with a <paramref name="step"/> added times the step to
+    /// <paramref name="gradient"/> (then e itself: each channel is copied to the scratch before its
+    /// finest level is updated, and channels do not interact).
+    /// </summary>
+    private static double Compute(ReadOnlySpan<float> e, LatentShape shape, ReadOnlySpan<int> shifts, Span<float> gradient, Span<float> scratch,
+        bool withGradient, float? step)
     {
         int levels = Levels(shape.Height, shape.Width);
         int plane = shape.PlaneLength;
@@ -140,6 +162,7 @@ internal static class PairwiseCorrelationLoss
         }
         Span<float> maps = scratch[..mapsLength];
         Span<float> gradients = scratch.Slice(mapsLength, gradientsLength);
+        Span<float> unpooled = scratch.Slice(mapsLength + gradientsLength, shape.Width);
         Span<float> rowCoefficient = stackalloc float[MaxLevels];
         Span<float> colCoefficient = stackalloc float[MaxLevels];
 
@@ -175,7 +198,7 @@ internal static class PairwiseCorrelationLoss
                 int n = rows * cols;
                 Span<float> levelGradient = level == 0 ? gradient.Slice(c * plane, plane) : gradients.Slice(gradientOffset[level], n);
                 LevelGradient(maps.Slice(mapOffset[level], 2 * n), rows, cols, channelShifts[level],
-                    rowCoefficient[level], colCoefficient[level], coarser, levelGradient);
+                    rowCoefficient[level], colCoefficient[level], coarser, unpooled[..cols], levelGradient, level == 0 ? step : null);
                 coarser = levelGradient;
             }
         }
@@ -203,10 +226,12 @@ internal static class PairwiseCorrelationLoss
         int rowShift = Modulo(shift, rows), colShift = Modulo(shift, cols);
         ref float mapRef = ref MemoryMarshal.GetReference(doubled);
         double rowSum = 0, colSum = 0;
-        for (int i = 0; i < rows; i++)
+        // The row r above, (i - r) mod rows, advanced row by row.
+        int upRow = rowShift == 0 ? 0 : rows - rowShift;
+        for (int i = 0; i < rows; i++, upRow = upRow + 1 == rows ? 0 : upRow + 1)
         {
             ref float row = ref Unsafe.Add(ref mapRef, 2 * i * cols);
-            ref float up = ref Unsafe.Add(ref mapRef, 2 * Wrap(i - rowShift, rows) * cols);
+            ref float up = ref Unsafe.Add(ref mapRef, 2 * upRow * cols);
             ref float rolled = ref Unsafe.Add(ref row, cols - colShift);
             int j = 0;
             float vertical = 0, horizontal = 0;
@@ -246,29 +271,46 @@ internal static class PairwiseCorrelationLoss
     /// <c>g = a (roll(x, r, rows) + roll(x, -r, rows)) + b (roll(x, r, cols) + roll(x, -r, cols)) + unpool(coarser)</c>,
     /// where unpool gives each of a coarse value's 2x2 sources a quarter of its gradient and the
     /// dropped odd row/column nothing. <paramref name="coarser"/> is empty at the coarsest level;
-    /// <paramref name="doubled"/> is the level's map with doubled rows.
+    /// <paramref name="doubled"/> is the level's map with doubled rows. With a <paramref name="step"/>,
+    /// <c>g * step</c> is added to <paramref name="g"/>'s values instead (<c>g * step + target</c>, as
+    /// TensorPrimitives.MultiplyAdd rounds it).
     /// </summary>
+    /// <remarks>
+    /// A coarse row's quarter share is the same for both fine rows it covers, so it is unpooled once
+    /// into <paramref name="unpooled"/> (one row) and read by both. Each path (vector, 128-bit, scalar)
+    /// keeps the association of the first version: <c>(share + a v) + b h</c> in vectors,
+    /// <c>share + (a v + b h)</c> for single values.
+    /// </remarks>
     private static void LevelGradient(ReadOnlySpan<float> doubled, int rows, int cols, int shift, float a, float b,
-        ReadOnlySpan<float> coarser, Span<float> g)
+        ReadOnlySpan<float> coarser, Span<float> unpooled, Span<float> g, float? step)
     {
         int rowShift = Modulo(shift, rows), colShift = Modulo(shift, cols);
         int coarseRows = rows / 2, coarseCols = cols / 2;
         ref float mapRef = ref MemoryMarshal.GetReference(doubled);
+        ref float shareRef = ref MemoryMarshal.GetReference(unpooled);
+        ref float gBase = ref MemoryMarshal.GetReference(g);
+        ref float coarseRef = ref MemoryMarshal.GetReference(coarser);
+        bool update = step.HasValue;
+        float stepSize = step.GetValueOrDefault();
         var va = new Vector<float>(a);
         var vb = new Vector<float>(b);
+        var vStep = new Vector<float>(stepSize);
+        // An odd last column is dropped by the pool and gets no share; Unpool writes the rest.
+        if (cols % 2 == 1) unpooled[cols - 1] = 0f;
 
-        for (int i = 0; i < rows; i++)
+        // The rows r above and below, (i -/+ r) mod rows, advanced row by row.
+        int upRow = rowShift == 0 ? 0 : rows - rowShift, downRow = rowShift;
+        for (int i = 0; i < rows; i++, upRow = upRow + 1 == rows ? 0 : upRow + 1, downRow = downRow + 1 == rows ? 0 : downRow + 1)
         {
-            Span<float> gRow = g.Slice(i * cols, cols);
-            if (!coarser.IsEmpty && i < 2 * coarseRows)
-                Unpool(coarser.Slice((i / 2) * coarseCols, coarseCols), gRow);
-            else
-                gRow.Clear();
+            // Rows beyond the pooled ones (the odd last row) and the coarsest level get no share.
+            bool shared = !coarser.IsEmpty && i < 2 * coarseRows;
+            if (shared && i % 2 == 0)
+                Unpool(ref Unsafe.Add(ref coarseRef, (i / 2) * coarseCols), coarseCols, ref shareRef);
 
-            ref float gRef = ref MemoryMarshal.GetReference(gRow);
+            ref float gRef = ref Unsafe.Add(ref gBase, i * cols);
             ref float row = ref Unsafe.Add(ref mapRef, 2 * i * cols);
-            ref float up = ref Unsafe.Add(ref mapRef, 2 * Wrap(i - rowShift, rows) * cols);
-            ref float down = ref Unsafe.Add(ref mapRef, 2 * Wrap(i + rowShift, rows) * cols);
+            ref float up = ref Unsafe.Add(ref mapRef, 2 * upRow * cols);
+            ref float down = ref Unsafe.Add(ref mapRef, 2 * downRow * cols);
             ref float behind = ref Unsafe.Add(ref row, cols - colShift); // x[i, (j - r) mod C]
             ref float ahead = ref Unsafe.Add(ref row, colShift);         // x[i, (j + r) mod C]
             int j = 0;
@@ -279,7 +321,10 @@ internal static class PairwiseCorrelationLoss
                     nuint k = (nuint)j;
                     var vertical = Vector.LoadUnsafe(ref up, k) + Vector.LoadUnsafe(ref down, k);
                     var horizontal = Vector.LoadUnsafe(ref behind, k) + Vector.LoadUnsafe(ref ahead, k);
-                    (Vector.LoadUnsafe(ref gRef, k) + va * vertical + vb * horizontal).StoreUnsafe(ref gRef, k);
+                    var share = shared ? Vector.LoadUnsafe(ref shareRef, k) : Vector<float>.Zero;
+                    var gradient = share + va * vertical + vb * horizontal;
+                    if (update) gradient = gradient * vStep + Vector.LoadUnsafe(ref gRef, k);
+                    gradient.StoreUnsafe(ref gRef, k);
                 }
             }
             if (Vector128.IsHardwareAccelerated && Vector<float>.Count > Vector128<float>.Count && j <= cols - Vector128<float>.Count)
@@ -287,14 +332,19 @@ internal static class PairwiseCorrelationLoss
                 nuint k = (nuint)j;
                 var vertical = Vector128.LoadUnsafe(ref up, k) + Vector128.LoadUnsafe(ref down, k);
                 var horizontal = Vector128.LoadUnsafe(ref behind, k) + Vector128.LoadUnsafe(ref ahead, k);
-                (Vector128.LoadUnsafe(ref gRef, k) + Vector128.Create(a) * vertical + Vector128.Create(b) * horizontal).StoreUnsafe(ref gRef, k);
+                var share = shared ? Vector128.LoadUnsafe(ref shareRef, k) : Vector128<float>.Zero;
+                var gradient = share + Vector128.Create(a) * vertical + Vector128.Create(b) * horizontal;
+                if (update) gradient = gradient * Vector128.Create(stepSize) + Vector128.LoadUnsafe(ref gRef, k);
+                gradient.StoreUnsafe(ref gRef, k);
                 j += Vector128<float>.Count;
             }
             for (; j < cols; j++)
             {
                 float vertical = Unsafe.Add(ref up, j) + Unsafe.Add(ref down, j);
                 float horizontal = Unsafe.Add(ref behind, j) + Unsafe.Add(ref ahead, j);
-                Unsafe.Add(ref gRef, j) += a * vertical + b * horizontal;
+                float share = shared ? Unsafe.Add(ref shareRef, j) : 0f;
+                float gradient = share + (a * vertical + b * horizontal);
+                Unsafe.Add(ref gRef, j) = update ? gradient * stepSize + Unsafe.Add(ref gRef, j) : gradient;
             }
         }
     }
@@ -315,6 +365,21 @@ internal static class PairwiseCorrelationLoss
             ref float output = ref Unsafe.Add(ref pooledRef, 2 * i * pooledCols);
             ref float copy = ref Unsafe.Add(ref output, pooledCols);
             int j = 0;
+            if (Avx2.IsSupported)
+            {
+                // Eight outputs per step: HorizontalAdd pairs within each 128-bit half, the permute puts the halves in order.
+                var quarter = Vector256.Create(0.25f);
+                for (; j <= pooledCols - 8; j += 8)
+                {
+                    nuint k = (nuint)(2 * j);
+                    var first = Vector256.LoadUnsafe(ref top, k) + Vector256.LoadUnsafe(ref bottom, k);
+                    var second = Vector256.LoadUnsafe(ref top, k + 8) + Vector256.LoadUnsafe(ref bottom, k + 8);
+                    var pairs = Avx2.Permute4x64(Avx.HorizontalAdd(first, second).AsDouble(), 0b11_01_10_00).AsSingle();
+                    var pooled = pairs * quarter;
+                    pooled.StoreUnsafe(ref output, (nuint)j);
+                    pooled.StoreUnsafe(ref copy, (nuint)j);
+                }
+            }
             if (Sse3.IsSupported || AdvSimd.Arm64.IsSupported)
             {
                 var quarter = Vector128.Create(0.25f);
@@ -340,35 +405,30 @@ internal static class PairwiseCorrelationLoss
     }
 
     /// <summary>
-    /// Writes a quarter of each coarse gradient value to its two sources in this fine row
-    /// (fine[2j] = fine[2j + 1] = coarse[j] / 4); an odd trailing column gets 0.
+    /// Writes a quarter of each of <paramref name="count"/> coarse gradient values to its two sources
+    /// in a fine row (fine[2j] = fine[2j + 1] = coarse[j] / 4).
     /// </summary>
-    private static void Unpool(ReadOnlySpan<float> coarse, Span<float> fine)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // no call in LevelGradient's row loop: its vector constants stay in registers
+    private static void Unpool(ref float coarse, int count, ref float fine)
     {
-        ref float source = ref MemoryMarshal.GetReference(coarse);
-        ref float target = ref MemoryMarshal.GetReference(fine);
-        int count = coarse.Length, j = 0;
+        int j = 0;
         if (Vector128.IsHardwareAccelerated)
         {
             var quarter = Vector128.Create(0.25f);
             for (; j <= count - 4; j += 4)
             {
-                var values = Vector128.LoadUnsafe(ref source, (nuint)j) * quarter;
-                Vector128.Shuffle(values, Vector128.Create(0, 0, 1, 1)).StoreUnsafe(ref target, (nuint)(2 * j));
-                Vector128.Shuffle(values, Vector128.Create(2, 2, 3, 3)).StoreUnsafe(ref target, (nuint)(2 * j + 4));
+                var values = Vector128.LoadUnsafe(ref coarse, (nuint)j) * quarter;
+                Vector128.Shuffle(values, Vector128.Create(0, 0, 1, 1)).StoreUnsafe(ref fine, (nuint)(2 * j));
+                Vector128.Shuffle(values, Vector128.Create(2, 2, 3, 3)).StoreUnsafe(ref fine, (nuint)(2 * j + 4));
             }
         }
         for (; j < count; j++)
         {
-            float value = Unsafe.Add(ref source, j) * 0.25f;
-            Unsafe.Add(ref target, 2 * j) = value;
-            Unsafe.Add(ref target, 2 * j + 1) = value;
+            float value = Unsafe.Add(ref coarse, j) * 0.25f;
+            Unsafe.Add(ref fine, 2 * j) = value;
+            Unsafe.Add(ref fine, 2 * j + 1) = value;
         }
-        if (fine.Length > 2 * count) fine[(2 * count)..].Clear();
     }
-
-    /// <summary>value mod modulus for value in (-modulus, 2 modulus), without a division (once per row).</summary>
-    private static int Wrap(int value, int modulus) => value < 0 ? value + modulus : value >= modulus ? value - modulus : value;
 
     private static int Modulo(int value, int modulus)
     {

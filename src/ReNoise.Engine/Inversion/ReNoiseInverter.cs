@@ -114,7 +114,7 @@ internal sealed class ReNoiseInverter
         if (_scheduler.IsStochastic && (inputs.StepNoise.Count != stepCount || inputs.StepNoise.Shape != _shape))
             throw new ArgumentException($"{stepCount} step noise maps of shape {_shape} are needed, got {inputs.StepNoise.Count} of {inputs.StepNoise.Shape}");
 
-        var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, inputs.Prompt, inputs.Negative, _options.InversionGuidance);
+        using var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, inputs.Prompt, inputs.Negative, _options.InversionGuidance);
         var regularizer = _options.RegularizationSteps > 0
             ? new NoiseRegularizer(new RegularizationOptions(_options.LambdaAc, _options.LambdaKl, _options.RegularizationSteps, _options.AcRolls),
                 _shape, new SeededRandom(_options.Seed))
@@ -281,7 +281,7 @@ internal sealed class ReNoiseInverter
         int count = _scheduler.Timesteps.Count;
         if (_scheduler.IsStochastic && (noiseMaps.Count != count - startIndex || noiseMaps.Shape != _shape))
             throw new ArgumentException($"{count - startIndex} noise maps of shape {_shape} are needed, got {noiseMaps.Count} of {noiseMaps.Shape}");
-        var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, prompt, negative, guidance);
+        using var eps = new GuidedNoisePredictor(_scheduler, _unet, _shape, prompt, negative, guidance);
         float[] x = latent.ToArray(), next = new float[n], e = new float[n];
         for (int index = startIndex; index < count; index++)
         {

@@ -1,3 +1,4 @@
+using ReNoise.Engine.Imaging;
 using ReNoise.Engine.Schedulers;
 using ReNoise.Engine.Tensors;
 using ReNoise.Engine.Text;
@@ -248,6 +249,32 @@ public sealed class DiffusionModel : IDisposable
             throw new ReNoiseInputException(
                 $"{_folder.VaeEncoderPath}: a {width}x{height} image encoded to {shape}, expected {expected}");
         return latent;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="image"/> as <see cref="EncodeImage(ReadOnlySpan{float}, int, int)"/> does
+    /// its NCHW pixels (spec §7 normalization), normalizing straight into the encoder's input.
+    /// </summary>
+    internal float[] EncodeImage(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var expected = LatentShapeFor(image.Width, image.Height);
+        var (latent, shape) = VaeEncoder.Encode(image);
+        if (shape != expected)
+            throw new ReNoiseInputException(
+                $"{_folder.VaeEncoderPath}: a {image.Width}x{image.Height} image encoded to {shape}, expected {expected}");
+        return latent;
+    }
+
+    /// <summary>
+    /// Decodes a scaled latent to a width x height RGB image (clamped and rounded as
+    /// <see cref="ImageTensor.FromNchw"/> does the pixels of <see cref="DecodeLatent"/>).
+    /// </summary>
+    internal RgbImage DecodeImage(ReadOnlySpan<float> latent, LatentShape shape, int width, int height)
+    {
+        if (shape.Channels != LatentChannels)
+            throw new ArgumentException($"latent has {shape.Channels} channels, the model uses {LatentChannels}", nameof(shape));
+        return VaeDecoder.DecodeImage(latent, shape, width, height);
     }
 
     /// <summary>

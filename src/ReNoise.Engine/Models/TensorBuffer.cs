@@ -43,6 +43,9 @@ internal sealed class TensorBuffer : IDisposable
     public int Length { get; }
     public OrtValue Value { get; }
 
+    /// <summary>The elements of a float32 tensor, to be written in place (e.g. pixels normalized straight into the model input).</summary>
+    public Span<float> Floats => _single ?? throw new InvalidOperationException($"a {ElementType} tensor does not hold float32 values");
+
     /// <summary>Writes <paramref name="source"/> * <paramref name="scale"/> at element <paramref name="offset"/>.</summary>
     public void WriteFloats(ReadOnlySpan<float> source, int offset = 0, float scale = 1f)
     {

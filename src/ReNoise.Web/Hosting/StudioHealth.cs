@@ -3,28 +3,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using ReNoise.Data;
 using ReNoise.Hosting;
 using ReNoise.Web.Services;
 
 namespace ReNoise.Web.Hosting;
-
-/// <summary>Healthy when the database takes a write (a committed one-row update); unhealthy, saying why, when it does not.</summary>
-public sealed class DatabaseWriteCheck(GalleryStore store) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await store.ProbeWriteAsync(cancellationToken);
-            return HealthCheckResult.Healthy("the database can be written");
-        }
-        catch (Exception e) when (StorageFailure.IsDatabaseFailure(e))
-        {
-            return HealthCheckResult.Unhealthy($"the database cannot be written: {StorageFailure.Describe(e) ?? e.Message}");
-        }
-    }
-}
 
 /// <summary>
 /// <c>/healthz</c>: anyone gets the status word ("Healthy", "Unhealthy") with 200 or 503; a request
