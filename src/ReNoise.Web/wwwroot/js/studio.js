@@ -53,7 +53,9 @@
     if (!button) return;
     event.preventDefault();
     const copied = await copyText(button.getAttribute('data-copy') || '');
-    const status = button.parentElement && button.parentElement.querySelector('[data-copy-status]');
+    // The status region sits beside the link's row, in the link's box (.share-link).
+    const box = button.closest('.share-link') || button.parentElement;
+    const status = box && box.querySelector('[data-copy-status]');
     const message = copied ? 'Link copied' : 'Copy failed: select the link and copy it';
     if (status) status.textContent = message;
     button.setAttribute('data-copied', copied ? 'true' : 'false');
