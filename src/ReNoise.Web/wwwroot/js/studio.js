@@ -89,6 +89,18 @@
     if (compare) compare.style.setProperty('--pos', `${range.value}%`);
   });
 
+  // Escape closes the open dialog even before it has taken the focus (MudBlazor listens for the key
+  // inside the dialog only, and moves the focus there a moment after the dialog shows): the key is
+  // handed to the topmost dialog.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !event.isTrusted) return;
+    const dialogs = document.querySelectorAll('.mud-dialog');
+    const dialog = dialogs[dialogs.length - 1];
+    if (!dialog || dialog.contains(document.activeElement)) return;
+    event.preventDefault();
+    dialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', code: 'Escape', bubbles: true, cancelable: true }));
+  });
+
   // A photo dropped anywhere but on an enabled file input would make the browser open it and leave the
   // studio (and the form): outside the drop zone, and while the form is still connecting, it is ignored.
   const isFileDrag = (event) => event.dataTransfer && Array.from(event.dataTransfer.types || []).includes('Files');
