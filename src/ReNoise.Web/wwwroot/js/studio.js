@@ -89,17 +89,19 @@
     if (compare) compare.style.setProperty('--pos', `${range.value}%`);
   });
 
-  // Escape closes the open dialog even before it has taken the focus (MudBlazor listens for the key
-  // inside the dialog only, and moves the focus there a moment after the dialog shows): the key is
-  // handed to the topmost dialog.
+  // Escape closes a confirmation at once, even before it has taken the focus or MudBlazor has started
+  // listening for the key in it (a key pressed then was lost and the dialog stayed): the page answers
+  // it with the dialog's own cancel button (the same answer as Escape), ahead of MudBlazor.
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape' || !event.isTrusted) return;
     const dialogs = document.querySelectorAll('.mud-dialog');
     const dialog = dialogs[dialogs.length - 1];
-    if (!dialog || dialog.contains(document.activeElement)) return;
+    const cancel = dialog && dialog.querySelector('.mud-message-box__cancel-button, .mud-message-box__no-button, .mud-button-close');
+    if (!cancel) return; // other dialogs: MudBlazor's own handling
     event.preventDefault();
-    dialog.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', code: 'Escape', bubbles: true, cancelable: true }));
-  });
+    event.stopPropagation();
+    cancel.click();
+  }, true);
 
   // A photo dropped anywhere but on an enabled file input would make the browser open it and leave the
   // studio (and the form): outside the drop zone, and while the form is still connecting, it is ignored.
