@@ -366,7 +366,8 @@ public sealed class UploadFormTests : StudioTestContext
         Assert.Contains("440×328 (4:3)", picker.Markup);
 
         form.Find("#submit-inversion").Click();
-        var submission = Assert.Single(_submitted);
+        form.WaitForAssertion(() => Assert.Single(_submitted), Decoding);
+        var submission = _submitted[0];
         Assert.Equal((440, 328), (submission.Parameters.Width, submission.Parameters.Height));
         Assert.Equal((440, 328), SizeOf(submission.Prepared!.WorkingPng));
 
