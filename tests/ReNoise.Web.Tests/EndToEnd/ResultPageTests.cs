@@ -23,7 +23,7 @@ public sealed class ResultPageTests(StudioApp app)
         await page.OpenAdvancedAsync();
         await page.EnterAsync("#param-steps", "24");
         // Stronger regularization: steps slow enough to be seen on a fast machine.
-        await page.EnterAsync("#param-reg-steps", "30");
+        await page.EnterAsync("#param-reg-steps", "100");
         await page.Locator("#submit-inversion").ClickAsync();
 
         // The job page: the step count advances before the result takes over.

@@ -31,7 +31,9 @@ public sealed class StudioFormTests(StudioApp app)
         var chosen = page.RunAndWaitForFileChooserAsync(() => page.Locator("#upload-input").ClickAsync());
         var typed = page.Locator("#prompt-input").FillAsync("a photo of an astronaut");
         long attemptMs = sinceLoad.ElapsedMilliseconds;
-        Assert.True(attemptMs < 100, $"the attempt came {attemptMs} ms after the load");
+        // Issued within 100 ms on an idle machine; the bound allows for shared cores (other test classes
+        // run beside this one). What matters is that it falls while the form still connects (below).
+        Assert.True(attemptMs < 500, $"the attempt came {attemptMs} ms after the load");
         // The form was still connecting: a photo or prompt taken now would have been lost, so it takes none yet...
         Assert.True(await page.ByTestId("connecting").IsVisibleAsync(), "the form did not say it was connecting:\n" + await page.ByTestId("upload-dropzone").InnerHTMLAsync());
         Assert.True(await page.Locator("#upload-input").IsDisabledAsync(), "the file input took input before the circuit was interactive");
