@@ -140,6 +140,16 @@ public sealed class UploadFormTests : StudioTestContext
     }
 
     [Fact]
+    public void A_bad_number_typed_into_a_field_of_the_form_is_marked_there_at_once()
+    {
+        var form = RenderForm();
+        form.Find("[data-testid=advanced-panel] .mud-expand-panel-header").Click();
+        form.Find("#param-lambda-ac").Change("-1");
+        form.WaitForAssertion(() => Assert.Equal("λ AC must be a number from 0 to 1000, got -1", FieldError(form, "param-lambda-ac")));
+        Assert.Equal("true", form.Find("#param-lambda-ac").GetAttribute("aria-invalid"));
+    }
+
+    [Fact]
     public void Every_problem_is_listed_once_beside_the_button_and_marked_at_its_field()
     {
         var form = RenderForm();
@@ -356,7 +366,8 @@ public sealed class UploadFormTests : StudioTestContext
         Assert.Contains("440×328 (4:3)", picker.Markup);
 
         form.Find("#submit-inversion").Click();
-        var submission = Assert.Single(_submitted);
+        form.WaitForAssertion(() => Assert.Single(_submitted), Decoding);
+        var submission = _submitted[0];
         Assert.Equal((440, 328), (submission.Parameters.Width, submission.Parameters.Height));
         Assert.Equal((440, 328), SizeOf(submission.Prepared!.WorkingPng));
 

@@ -99,6 +99,13 @@ public partial class ParameterPanel
 
     private string? FieldError(ParameterKey key) => _fieldErrors.GetValueOrDefault(key);
 
+    /// <summary>
+    /// A numeric field's own validation, which MudBlazor runs after each change and which overwrites
+    /// the field's Error (so a message passed only as Error/ErrorText vanished in the browser): it
+    /// reports the field's current message.
+    /// </summary>
+    private Func<double, string?> MessageOf(ParameterKey key) => _ => FieldError(key);
+
     /// <summary>A field's explanation and its accepted range.</summary>
     private static string Help(ParameterKey key, string text)
     {

@@ -146,7 +146,7 @@ public partial class UploadForm
         {
             _modelName = (Catalog.Find(draft.Model) ?? Catalog.Default).Name;
             SetPresetToModels();
-            _parameters = draft.Parameters;
+            _parameters = AsForm(draft.Parameters);
             _prompt = draft.Prompt;
         }
         else
@@ -295,6 +295,24 @@ public partial class UploadForm
         if (_fit.Mode == ImageFitMode.Region) _fit = ImageFit.CentreCrop;
         Recheck();
         await ReprepareAsync(); // the working size may differ
+    }
+
+    /// <summary>
+    /// A stored inversion's parameters as the form holds them: the sampler and working size that the
+    /// model's own imply are left implicit, as in its preset (a stored row names them), so that
+    /// re-inverting with unchanged values reads "preset: …", not "changed".
+    /// </summary>
+    private InversionParameters AsForm(InversionParameters stored)
+    {
+        bool ownSampler = _presetParameters.Scheduler is null && string.Equals(stored.Scheduler, Model.Scheduler, StringComparison.OrdinalIgnoreCase);
+        bool nativeSize = _presetParameters.Width is null && _presetParameters.Height is null
+                          && stored.Width == Model.ImageSize && stored.Height == Model.ImageSize;
+        return stored with
+        {
+            Scheduler = ownSampler ? null : stored.Scheduler,
+            Width = nativeSize ? null : stored.Width,
+            Height = nativeSize ? null : stored.Height,
+        };
     }
 
     /// <summary>The model's own preset; its sampler only when it differs from the model's own (the picker then reads "the model's own").</summary>

@@ -53,7 +53,9 @@
     if (!button) return;
     event.preventDefault();
     const copied = await copyText(button.getAttribute('data-copy') || '');
-    const status = button.parentElement && button.parentElement.querySelector('[data-copy-status]');
+    // The status region sits beside the link's row, in the link's box (.share-link).
+    const box = button.closest('.share-link') || button.parentElement;
+    const status = box && box.querySelector('[data-copy-status]');
     const message = copied ? 'Link copied' : 'Copy failed: select the link and copy it';
     if (status) status.textContent = message;
     button.setAttribute('data-copied', copied ? 'true' : 'false');
@@ -86,6 +88,20 @@
     const compare = range.closest('.compare');
     if (compare) compare.style.setProperty('--pos', `${range.value}%`);
   });
+
+  // Escape closes a confirmation at once, even before it has taken the focus or MudBlazor has started
+  // listening for the key in it (a key pressed then was lost and the dialog stayed): the page answers
+  // it with the dialog's own cancel button (the same answer as Escape), ahead of MudBlazor.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !event.isTrusted) return;
+    const dialogs = document.querySelectorAll('.mud-dialog');
+    const dialog = dialogs[dialogs.length - 1];
+    const cancel = dialog && dialog.querySelector('.mud-message-box__cancel-button, .mud-message-box__no-button, .mud-button-close');
+    if (!cancel) return; // other dialogs: MudBlazor's own handling
+    event.preventDefault();
+    event.stopPropagation();
+    cancel.click();
+  }, true);
 
   // A photo dropped anywhere but on an enabled file input would make the browser open it and leave the
   // studio (and the form): outside the drop zone, and while the form is still connecting, it is ignored.
