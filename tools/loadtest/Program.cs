@@ -111,14 +111,20 @@ async Task FillAsync(IPage page, string image)
 async Task<(Guid? Job, string? Refusal)> SubmitAsync(IPage page)
 {
     var moved = page.WaitForURLAsync(new Regex("/jobs/[0-9a-f-]{36}"), new() { WaitUntil = WaitUntilState.Commit });
-    var refused = page.GetByTestId("form-error").WaitForAsync();
+    // A refusal: the server's (form-error) or the form's own list of parameter problems (form-problems).
+    var refusal = page.Locator("[data-testid=form-error], [data-testid=form-problems]").First;
+    var refused = refusal.WaitForAsync();
     await page.Locator("#submit-inversion").ClickAsync();
     var first = await Task.WhenAny(moved, refused);
     _ = moved.ContinueWith(t => t.Exception, TaskScheduler.Default);
     _ = refused.ContinueWith(t => t.Exception, TaskScheduler.Default);
     await first;
     if (first == moved) return (Guid.Parse(Regex.Match(page.Url, "/jobs/([0-9a-f-]{36})").Groups[1].Value), null);
-    return (null, (await page.GetByTestId("form-error").InnerTextAsync()).Trim());
+    string said = (await refusal.InnerTextAsync()).Trim();
+    // The form's list names the fields; each field says its own problem beside it.
+    var atFields = await page.Locator(".mud-input-control:has([aria-invalid=true])").AllInnerTextsAsync();
+    if (atFields.Count > 0) said += " | at the fields: " + string.Join(" | ", atFields.Select(t => t.ReplaceLineEndings(" ").Trim()));
+    return (null, said.ReplaceLineEndings(" "));
 }
 
 async Task<string> SessionCookieAsync(IBrowserContext context) =>
@@ -176,7 +182,7 @@ async Task CostAbuseAsync()
     await page.Locator("#param-renoise-steps").BlurAsync();
     await page.Locator("#param-steps").FillAsync("100");
     await page.Locator("#param-steps").BlurAsync();
-    await page.WaitForFunctionAsync("() => !document.querySelector('[data-testid=form-error]')?.textContent.includes('100000')");
+    await page.WaitForFunctionAsync("() => ![...document.querySelectorAll('[data-testid=form-error], [data-testid=form-problems]')].some(e => e.textContent.includes('100000'))");
     (job, refusal) = await SubmitAsync(page);
     results.CostRefusals.Add(refusal ?? $"accepted as job {job}");
 }
