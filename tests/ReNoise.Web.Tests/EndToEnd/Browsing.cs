@@ -77,6 +77,23 @@ public static class Browsing
         return page.Url;
     }
 
+    /// <summary>
+    /// Clicks Invert and waits for the job's page; when the studio refuses instead, fails with what it
+    /// said (a timeout would hide it).
+    /// </summary>
+    public static async Task SubmitJobAsync(this IPage page)
+    {
+        var moved = page.WaitForURLAsync(new Regex("/jobs/[0-9a-f-]{36}"), new() { WaitUntil = WaitUntilState.Commit });
+        var refusal = page.Locator("[data-testid=form-error], [data-testid=form-problems]").First;
+        var refused = refusal.WaitForAsync();
+        await page.Locator("#submit-inversion").ClickAsync();
+        var first = await Task.WhenAny(moved, refused);
+        _ = moved.ContinueWith(t => t.Exception, TaskScheduler.Default);
+        _ = refused.ContinueWith(t => t.Exception, TaskScheduler.Default);
+        await first;
+        if (first == refused) Assert.Fail("the studio refused the job: " + await refusal.InnerTextAsync());
+    }
+
     /// <summary>Answers an open confirmation dialog with one of its buttons and waits for it to close.</summary>
     public static async Task ConfirmAsync(this IPage page, string button)
     {

@@ -71,7 +71,8 @@ public sealed class ResultPageTests(StudioApp app)
     public async Task A_running_job_keeps_its_clock_ticking_and_a_queued_one_says_when_it_starts()
     {
         var watch = app.Watch();
-        var context = await app.ContextAsync(Viewports.Desktop);
+        // A session of its own: the shared one's quota may still hold other tests' edits.
+        await using var context = await app.NewContextAsync(Viewports.Desktop);
         var running = await context.NewPageAsync();
         // A long job: every model call the budget allows, and long regularization between the engine's reports.
         await running.OpenStudioAsync();
@@ -81,8 +82,7 @@ public sealed class ResultPageTests(StudioApp app)
         await running.EnterAsync("#param-steps", "36");
         await running.EnterAsync("#param-reg-steps", "100");
         await running.EnterAsync("#param-ac-rolls", "100");
-        await running.Locator("#submit-inversion").ClickAsync();
-        await running.WaitForURLAsync(new Regex("/jobs/"));
+        await running.SubmitJobAsync();
         await Assertions.Expect(running.ByTestId("job-step")).ToBeVisibleAsync();
 
         // The clock ticks between the engine's reports.
@@ -99,8 +99,7 @@ public sealed class ResultPageTests(StudioApp app)
         await queued.OpenStudioAsync();
         await queued.UploadAsync(Browsing.Photo());
         await queued.Locator("#prompt-input").FillAsync("a queued job");
-        await queued.Locator("#submit-inversion").ClickAsync();
-        await queued.WaitForURLAsync(new Regex("/jobs/"));
+        await queued.SubmitJobAsync();
         await Assertions.Expect(queued.ByTestId("queue-position")).ToHaveTextAsync("Next in the queue");
         await Assertions.Expect(queued.ByTestId("queue-wait")).ToContainTextAsync(new Regex(@"starts in (about \d|a moment)"));
         await PageAudit.AssertAsync(queued, "a queued job");
