@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using ReNoise.Data;
 using ReNoise.Hosting;
@@ -23,5 +26,24 @@ public static class JobHostServices
         builder.Services.AddSingleton<JobBudget>();
         builder.Services.AddSingleton<ModelPace>();
         return builder;
+    }
+
+    /// <summary>
+    /// The user-facing settings are the repository-root appsettings.json, which the build copies beside
+    /// the app: read it from there too, at the lowest precedence (the content root's files, environment
+    /// variables and the command line still override it), so `dotnet run --project ...` and a published
+    /// app both see it.
+    /// </summary>
+    public static void AddSettingsBesideTheApp(this IConfigurationBuilder configuration)
+    {
+        string file = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        if (!File.Exists(file)) return;
+        configuration.Sources.Insert(0, new JsonConfigurationSource
+        {
+            FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
+            Path = "appsettings.json",
+            Optional = true,
+            ReloadOnChange = false,
+        });
     }
 }

@@ -3,8 +3,6 @@ using MassTransit;
 using OpenTelemetry.Trace;
 using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.Extensions.Configuration.Json;
-using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using ReNoise.Data;
@@ -19,7 +17,7 @@ using ReNoise.Web.Services;
 using ReNoise.Web.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
-AddSettingsBesideTheApp(builder.Configuration);
+builder.Configuration.AddSettingsBesideTheApp();
 
 // Embedded (default): this process runs its jobs, on SQLite. Distributed: a web node of a cluster, on
 // PostgreSQL, handing jobs to GPU workers through RabbitMQ (docs/scale-out.md).
@@ -148,23 +146,6 @@ static async Task<bool> MigrateAsync(WebApplication app)
         logger.LogError("The database {Path} cannot be written ({Reason}); starting anyway: pages that only read work, new jobs are refused until it can be written.", path, reason);
         return true;
     }
-}
-
-// The user-facing settings are the repository-root appsettings.json, which the build copies beside
-// the app: read it from there too (lowest precedence, so the content root's files, environment
-// variables and the command line still override it), so `dotnet run --project src/ReNoise.Web`
-// and a published app both see it.
-static void AddSettingsBesideTheApp(ConfigurationManager configuration)
-{
-    string file = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-    if (!File.Exists(file)) return;
-    configuration.Sources.Insert(0, new JsonConfigurationSource
-    {
-        FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-        Path = "appsettings.json",
-        Optional = true,
-        ReloadOnChange = false,
-    });
 }
 
 // Distributed mode shares its jobs and gallery between processes: only PostgreSQL holds them for all.

@@ -1,6 +1,4 @@
 using MassTransit;
-using Microsoft.Extensions.Configuration.Json;
-using Microsoft.Extensions.FileProviders;
 using OpenTelemetry.Trace;
 using ReNoise.Data;
 using ReNoise.Jobs;
@@ -10,7 +8,7 @@ using ReNoise.Worker;
 // The GPU worker of the distributed mode (docs/scale-out.md): the same settings as the web app (ReNoise:Models,
 // execution provider, Jobs limits, Database, Broker), no UI. It serves the queues of the models it has.
 var builder = WebApplication.CreateBuilder(args);
-AddSettingsBesideTheApp(builder.Configuration);
+builder.Configuration.AddSettingsBesideTheApp();
 
 builder.AddReNoiseJobHost();
 builder.Services.AddSingleton<JobRunner>();
@@ -75,18 +73,5 @@ logger.LogInformation("Worker {Instance} serving {Models} (queues {Queues})", in
 app.MapHealthChecks(WorkerHealth.Path, WorkerHealth.Options);
 await app.RunAsync();
 return 0;
-
-static void AddSettingsBesideTheApp(ConfigurationManager configuration)
-{
-    string file = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
-    if (!File.Exists(file)) return;
-    configuration.Sources.Insert(0, new JsonConfigurationSource
-    {
-        FileProvider = new PhysicalFileProvider(AppContext.BaseDirectory),
-        Path = "appsettings.json",
-        Optional = true,
-        ReloadOnChange = false,
-    });
-}
 
 public partial class Program;
