@@ -10,6 +10,9 @@ namespace ReNoise.Web.Jobs;
 /// <summary>The result of a submission: a queued job, or why nothing was queued.</summary>
 public sealed record SubmitResult(Guid? JobId, string? Error)
 {
+    /// <summary>Refused only because the session has its most jobs queued or running: worth trying again when one ends.</summary>
+    public bool QuotaReached { get; init; }
+
     public static SubmitResult Queued(Guid id) => new(id, null);
     public static SubmitResult Refused(string error) => new(null, error);
 }
@@ -151,7 +154,8 @@ public static class JobRefusals
         SubmitResult.Refused($"The queue is full ({queueSize} jobs waiting); nothing was queued. Try again when a job has finished.");
 
     public static SubmitResult QuotaFull(int perSession) =>
-        SubmitResult.Refused($"You already have {perSession} jobs queued or running, the most one session may have; nothing was queued. Wait for one to finish, or cancel one.");
+        SubmitResult.Refused($"You already have {perSession} jobs queued or running, the most one session may have; nothing was queued. Wait for one to finish, or cancel one.")
+            with { QuotaReached = true };
 
     public static SubmitResult StorageRefused(string reason) =>
         SubmitResult.Refused($"The server cannot store new jobs right now ({reason}); nothing was queued. Try again later.");

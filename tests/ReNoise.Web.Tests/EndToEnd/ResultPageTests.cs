@@ -118,6 +118,31 @@ public sealed class ResultPageTests(StudioApp app)
         await watch.AssertCleanAsync();
     }
 
+    [Fact]
+    public async Task More_target_prompts_than_the_session_quota_wait_on_the_page_and_all_run()
+    {
+        var watch = app.Watch();
+        // A session of its own, so that the quota (3 jobs queued or running) is this test's alone.
+        await using var context = await app.NewContextAsync(Viewports.Desktop);
+        var page = await context.NewPageAsync();
+        await page.InvertAsync("an astronaut");
+
+        var prompts = Enumerable.Range(1, 5).Select(i => $"an astronaut, take {i}").ToList();
+        await page.Locator("#edit-prompt").FillAsync(prompts[0]);
+        for (int i = 1; i < prompts.Count; i++)
+        {
+            await page.ByTestId("edit-prompt-add").ClickAsync();
+            await page.Locator($"#edit-prompt-{i + 1}").FillAsync(prompts[i]);
+        }
+        await Assertions.Expect(page.Locator("#edit-submit")).ToHaveTextAsync("Run 5 edits");
+        await page.Locator("#edit-submit").ClickAsync();
+        // Three start at once; the other two go as slots free, with no refusal shown.
+        foreach (string prompt in prompts)
+            await Assertions.Expect(page.ByTestId("edit-item").Filter(new() { HasText = prompt })).ToHaveCountAsync(1, new() { Timeout = 90_000 });
+        Assert.DoesNotContain("jobs queued or running", await page.TextAsync());
+        await watch.AssertCleanAsync();
+    }
+
     [Theory]
     [MemberData(nameof(Viewports.Both), MemberType = typeof(Viewports))]
     public async Task Several_edits_run_at_once_and_the_chosen_one_is_shown_large_compared_zoomed_downloaded_and_shared(string viewport)

@@ -143,23 +143,40 @@ public partial class InversionPage : IDisposable
     private Task RerunAsync(EditSummary edit) => SubmitEditsAsync(new EditRequest([edit.Prompt], edit.Guidance));
 
     /// <summary>
-    /// Queues waiting prompts while this browser has free slots; the rest wait here for one of this
-    /// page's jobs to finish. A refusal other than the quota stops the queue and says why.
+    /// Queues waiting prompts while the session's quota takes them; the rest wait here for one of this
+    /// page's jobs to finish. A refusal other than the quota stops the queue and says why. The quota is
+    /// the queue's answer, not a count read here first: in distributed mode only the database knows it.
     /// </summary>
     private async Task SubmitPendingAsync()
     {
-        while (_pending.Count > 0 && Queue.ActiveCountOf(Session.OwnerId) < Queue.MaxJobsPerSession)
+        int retries = 0;
+        while (_pending.Count > 0)
         {
             var (prompt, guidance) = _pending[0];
             var result = await Queue.SubmitEditAsync(Session.OwnerId, Id, prompt, guidance);
             if (result.JobId is not Guid jobId)
             {
-                // Another tab may have taken the slot meanwhile: wait for the next job of this page to end.
-                if (Queue.ActiveCountOf(Session.OwnerId) >= Queue.MaxJobsPerSession && _editJobs.Count > 0) return;
-                _editError = result.Error;
+                if (result.QuotaReached)
+                {
+                    // A job this page follows will end and free a slot: the rest go then.
+                    if (_editJobs.Values.Any(p => !p.IsFinished)) return;
+                    // One of them has just reported its end; its slot is freed a moment after that.
+                    if (retries++ < QuotaRetries)
+                    {
+                        await Task.Delay(QuotaRetryDelay);
+                        continue;
+                    }
+                    // Every slot is taken by jobs this page does not follow: nothing here would start the rest.
+                    _editError = $"This browser already has {Queue.MaxJobsPerSession} jobs queued or running; wait for one to finish, then run the edit again.";
+                }
+                else
+                {
+                    _editError = result.Error;
+                }
                 _pending.Clear();
                 return;
             }
+            retries = 0;
             _pending.RemoveAt(0);
             _jobPrompts[jobId] = prompt;
             _editJobs[jobId] = await Status.GetAsync(Session.OwnerId, jobId) ?? new JobProgress
@@ -168,13 +185,10 @@ public partial class InversionPage : IDisposable
             };
             Watch(jobId);
         }
-        if (_pending.Count > 0 && _editJobs.Count == 0)
-        {
-            // Every slot is taken by jobs this page does not follow: nothing here would start the rest.
-            _editError = $"This browser already has {Queue.MaxJobsPerSession} jobs queued or running; wait for one to finish, then run the edit again.";
-            _pending.Clear();
-        }
     }
+
+    private const int QuotaRetries = 8;
+    private static readonly TimeSpan QuotaRetryDelay = TimeSpan.FromMilliseconds(250);
 
     private async Task CancelEditAsync(Guid jobId) => await Queue.CancelAsync(Session.OwnerId, jobId);
 
