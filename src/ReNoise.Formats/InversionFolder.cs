@@ -241,6 +241,18 @@ public static class InversionFolder
             throw new ReNoiseInputException($"{source} is not a valid inversion manifest ({e.Message})", e);
         }
         if (manifest.Command != "invert") throw new ReNoiseInputException($"{source} describes an {manifest.Command} run, not an inversion");
+        // Present but null ("model": null, a model without "path") passes the JSON reader's required check.
+        string? missing = manifest.Model is null ? "model"
+            : manifest.Model.Path is null ? "model.path"
+            : manifest.Model.Family is null ? "model.family"
+            : manifest.Parameters is null ? "parameters"
+            : manifest.Prompt is null ? "prompt"
+            : manifest.Image is null ? "image"
+            : manifest.Scheduler is null ? "scheduler"
+            : manifest.Timesteps is null ? "timesteps"
+            : manifest.InvertedTimesteps is null ? "inverted_timesteps"
+            : null;
+        if (missing is not null) throw new ReNoiseInputException($"{source} is not a valid inversion manifest (it has no {missing})");
         return manifest;
     }
 

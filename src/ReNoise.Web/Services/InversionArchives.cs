@@ -232,6 +232,23 @@ public sealed class InversionArchives(GalleryStore store, IModelCatalog catalog,
                 reasons.Add($"{model.Name} gives a latent of shape {plan.Shape} at {inversion.Width}×{inversion.Height}");
                 continue;
             }
+            // One family holds several UNets (SD 2.1 and SD-Turbo; SDXL and SDXL-Turbo) that can plan alike:
+            // an inversion is only edited on the kind of model that made it, when the manifest says which.
+            if (manifest.Model.Variant is not null || manifest.Model.ScalingFactor > 0)
+            {
+                ModelIdentity identity;
+                using (var lease = catalog.Acquire(model.Name)) identity = ModelIdentity.Of(lease.Model);
+                if (manifest.Model.Variant is not null && identity.Variant != inversion.Model.Variant)
+                {
+                    reasons.Add($"{model.Name} is a {identity.Variant} model, the inversion was made on a {inversion.Model.Variant} one");
+                    continue;
+                }
+                if (manifest.Model.ScalingFactor > 0 && Math.Abs(identity.ScalingFactor - inversion.Model.ScalingFactor) > 1e-6)
+                {
+                    reasons.Add($"{model.Name}'s VAE scaling factor is {identity.ScalingFactor}, the inversion's {inversion.Model.ScalingFactor}");
+                    continue;
+                }
+            }
             return model;
         }
         throw new ReNoiseInputException(
