@@ -577,6 +577,21 @@ public sealed class GalleryStore(IDbContextFactory<ReNoiseDbContext> contexts, T
     }
 
     /// <summary>
+    /// Running at claim <paramref name="attempt"/> → Failed with <paramref name="error"/>; false when the job
+    /// has ended, is not the owner's, or was claimed again since (another worker's run now).
+    /// </summary>
+    public async Task<bool> MarkJobFailedAsync(Guid ownerId, Guid jobId, string error, int attempt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var now = Now;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await Claimed(db, ownerId, jobId, attempt).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Failed)
+            .SetProperty(j => j.FinishedAt, now)
+            .SetProperty(j => j.Error, error), cancellationToken) == 1;
+    }
+
+    /// <summary>
     /// Queued or Running → Cancelled; false when already finished or not the owner's. Stopping a
     /// running computation is the worker's business (its CancellationToken); this records the outcome.
     /// </summary>

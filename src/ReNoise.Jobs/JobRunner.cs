@@ -122,13 +122,13 @@ public sealed class JobRunner(
             }
             else
             {
-                await Fail(ticket, progress, cancellation.IsCancellationRequested ? StoppedReason : budget.TimeLimitMessage);
+                await Fail(ticket, attempt, progress, cancellation.IsCancellationRequested ? StoppedReason : budget.TimeLimitMessage);
                 outcome = JobRunOutcome.Failed;
             }
         }
         catch (Exception e) when (e is ReNoiseInputException or InversionDivergedException or JobFailedException)
         {
-            await Fail(ticket, progress, e switch
+            await Fail(ticket, attempt, progress, e switch
             {
                 ReNoiseInputException input => ParameterLabels.Describe(input),
                 InversionDivergedException diverged => diverged.Describe(ParameterLabels.Label),
@@ -139,7 +139,7 @@ public sealed class JobRunner(
         catch (Exception e) when (StorageFailure.Describe(e) is { } storage)
         {
             logger.LogError(e, "Job {JobId} ({Kind}) could not be saved: {Reason}", ticket.JobId, ticket.Kind, storage);
-            await Fail(ticket, progress, $"The result could not be saved: {storage}. Nothing was saved; submit it again later.");
+            await Fail(ticket, attempt, progress, $"The result could not be saved: {storage}. Nothing was saved; submit it again later.");
             outcome = JobRunOutcome.Failed;
         }
         catch (Exception e) when (attempt == 0)
@@ -152,7 +152,7 @@ public sealed class JobRunner(
         catch (Exception e)
         {
             logger.LogError(e, "Job {JobId} ({Kind}) failed", ticket.JobId, ticket.Kind);
-            await Fail(ticket, progress, $"the job failed: {e.Message}");
+            await Fail(ticket, attempt, progress, $"the job failed: {e.Message}");
             outcome = JobRunOutcome.Failed;
         }
         return Ended(outcome);
@@ -165,12 +165,24 @@ public sealed class JobRunner(
         }
     }
 
-    /// <summary>Shows the failure at once, then records it on the row, retrying a write the database refuses.</summary>
-    private async Task Fail(JobTicket ticket, JobProgressWriter progress, string message)
+    /// <summary>
+    /// Shows the failure at once, then records it on the row, retrying a write the database refuses. A run
+    /// whose claim another worker has taken over since (a redelivery after a dropped connection, while this
+    /// run went on) records and shows nothing: the job is that worker's now.
+    /// </summary>
+    private async Task Fail(JobTicket ticket, int attempt, JobProgressWriter progress, string message)
     {
+        if (attempt > 0 && await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)) is { Status: JobStatus.Running } row && row.Attempts != attempt)
+        {
+            logger.LogWarning("Job {JobId} failed in attempt {Attempt} after attempt {Current} took it over; the failure is not recorded ({Message})",
+                ticket.JobId, attempt, row.Attempts, message);
+            return;
+        }
         bool resubmittable = ticket.Kind == JobKind.Edit || (await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)))?.HasUpload == true;
         await progress.FinishAsync(p => p with { Phase = JobPhase.Failed, Error = message, CanResubmit = resubmittable });
-        await RecordAsync(ticket, () => store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message), "failed");
+        await RecordAsync(ticket, () => attempt > 0
+            ? store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message, attempt)
+            : store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message), "failed");
     }
 
     private async Task RecordAsync(JobTicket ticket, Func<Task<bool>> mark, string outcome)
@@ -290,6 +302,12 @@ public sealed class JobRunner(
         {
             logger.LogWarning("Job {JobId} was finished by another delivery meanwhile; this run's result is dropped", ticket.JobId);
             await progress.FinishAsync(p => p with { Phase = JobPhase.Done, InversionId = row.InversionId, EditId = row.EditId, PreviewPng = null });
+            return JobRunOutcome.Skipped;
+        }
+        if (row is { Status: JobStatus.Running })
+        {
+            // Taken over by another run, which is still going: its progress is the job's, not ours.
+            logger.LogWarning("Job {JobId} was taken over by attempt {Attempt} meanwhile; this run's result is dropped", ticket.JobId, row.Attempts);
             return JobRunOutcome.Skipped;
         }
         await progress.FinishAsync(p => p with { Phase = JobPhase.Cancelled });

@@ -35,7 +35,7 @@ public sealed class RunJobConsumer(JobRunner runner, RunningJobs running, IHostA
         }
         finally
         {
-            running.Remove(message.JobId);
+            running.Remove(message.JobId, handle);
         }
     }
 }

@@ -16,7 +16,11 @@ public sealed class RunningJobs
         return handle;
     }
 
-    public void Remove(Guid jobId) => _running.TryRemove(jobId, out _);
+    /// <summary>
+    /// Forgets the run of <paramref name="handle"/>; a second delivery of the same job running here meanwhile
+    /// (after a broker restart) keeps its own entry, so a cancel still finds it.
+    /// </summary>
+    public void Remove(Guid jobId, Handle handle) => _running.TryRemove(new KeyValuePair<Guid, Handle>(jobId, handle));
 
     /// <summary>Stops the job if it runs here (before its next model call); false when it does not.</summary>
     public bool Cancel(Guid jobId)

@@ -52,6 +52,21 @@ public abstract class JobDistributionTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task A_superseded_attempt_cannot_mark_the_job_failed_under_the_run_that_took_it_over()
+    {
+        var (a, b) = await OpenAsync();
+        var (owner, job) = await QueuedJobAsync(a);
+        Assert.Equal(1, (await a.ClaimJobAsync(owner, job, false, 3, Exhausted)).Attempt);
+        Assert.Equal(2, (await b.ClaimJobAsync(owner, job, true, 3, Exhausted)).Attempt);
+
+        // The first worker was only slow; it then stops or hits its time limit: the job is not its to fail.
+        Assert.False(await a.MarkJobFailedAsync(owner, job, "the worker stopped", attempt: 1));
+        Assert.Equal(JobStatus.Running, (await a.GetJobAsync(owner, job))!.Status);
+        Assert.True(await b.MarkJobFailedAsync(owner, job, "the time limit", attempt: 2));
+        Assert.Equal((JobStatus.Failed, "the time limit"), ((await a.GetJobAsync(owner, job))!.Status, (await a.GetJobAsync(owner, job))!.Error));
+    }
+
+    [SkippableFact]
     public async Task A_job_delivered_twice_stores_one_inversion_and_a_superseded_attempt_stores_nothing()
     {
         var (a, b) = await OpenAsync();

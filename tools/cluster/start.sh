@@ -35,6 +35,8 @@ PG="$(pg_bin)"
 PGDATA="$STATE/pg/data"
 if [ ! -f "$PGDATA/PG_VERSION" ]; then
   mkdir -p "$STATE/pg"
+  # Secrets are created unreadable to others (not made so afterwards).
+  install -m 600 /dev/null "$STATE/pg/password"
   head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$STATE/pg/password"
   chmod 600 "$STATE/pg/password"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$STATE/pg"
@@ -76,6 +78,7 @@ echo "cluster: RabbitMQ on 127.0.0.1:$AMQP_PORT"
 
 if [ "${RENOISE_CLUSTER_SERVICES_ONLY:-}" = 1 ]; then
   # For the distributed tests: a role that may create databases, and the broker's address.
+  install -m 600 /dev/null "$STATE/services.env"
   echo "RENOISE_TEST_POSTGRES='Host=127.0.0.1;Port=$PG_PORT;Database=postgres;Username=renoise;Password=$PASSWORD'" > "$STATE/services.env"
   echo "RENOISE_TEST_RABBITMQ=127.0.0.1:$AMQP_PORT" >> "$STATE/services.env"
   chmod 600 "$STATE/services.env"
@@ -89,6 +92,7 @@ if [ "${RENOISE_CLUSTER_NO_BUILD:-}" != 1 ]; then
   dotnet build "$ROOT/src/ReNoise.Worker" -v q -nologo >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; exit 1; }
   dotnet build "$ROOT/src/ReNoise.Web" -v q -nologo >>"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; exit 1; }
 fi
+install -m 600 /dev/null "$STATE/cluster.env"
 cat > "$STATE/cluster.env" <<ENV
 ReNoise__Mode=Distributed
 ReNoise__Database__Provider=Postgres
