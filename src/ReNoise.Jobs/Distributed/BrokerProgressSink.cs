@@ -17,9 +17,14 @@ public sealed class BrokerProgressSink : IJobProgressSink, IHostedService, IAsyn
     private readonly IBus _bus;
     private readonly ILogger<BrokerProgressSink> _logger;
     private readonly TimeSpan _interval;
-    private readonly Channel<JobProgress> _outgoing = Channel.CreateUnbounded<JobProgress>(new UnboundedChannelOptions { SingleReader = true });
+    // Bounded, the oldest dropped: while the broker is away previews must not pile up. A final state that is
+    // dropped is published from the job's row by the web nodes' monitor.
+    private readonly Channel<JobProgress> _outgoing = Channel.CreateBounded<JobProgress>(
+        new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
     private readonly ConcurrentDictionary<Guid, Sent> _sent = new();
     private Task? _sender;
+
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
     public BrokerProgressSink(IBus bus, IOptions<BrokerOptions> options, ILogger<BrokerProgressSink> logger)
     {
@@ -69,12 +74,14 @@ public sealed class BrokerProgressSink : IJobProgressSink, IHostedService, IAsyn
         {
             try
             {
+                // Bounded: a broker that is away must not stall the progress of every later job.
+                using var timeout = new CancellationTokenSource(PublishTimeout);
                 await _bus.Publish(new JobProgressed(progress), context =>
                 {
                     // Live progress only: lost with a broker restart, and dropped when a node falls a minute behind.
                     context.Durable = false;
                     context.TimeToLive = TimeSpan.FromMinutes(1);
-                });
+                }, timeout.Token);
             }
             catch (Exception e)
             {

@@ -77,8 +77,10 @@ public sealed class BrokerJobs(GalleryStore store, IBus bus, JobProgressHub hub,
         hub.Publish(cancelled);
         try
         {
-            await bus.Publish(new CancelJob(jobId, owner));
-            await bus.Publish(new JobProgressed(cancelled), c => c.Durable = false);
+            // Bounded: while the broker is away a click on Cancel must not hang the page.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await bus.Publish(new CancelJob(jobId, owner), timeout.Token);
+            await bus.Publish(new JobProgressed(cancelled), c => c.Durable = false, timeout.Token);
         }
         catch (Exception e)
         {
