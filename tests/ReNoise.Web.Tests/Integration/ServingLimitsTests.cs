@@ -209,7 +209,9 @@ public sealed class ServingLimitsTests(StudioFactory factory) : IClassFixture<St
         var running = await queue.SubmitInversionAsync(owner, Submission(p => p with { InversionSteps = 500, RenoiseSteps = 20 }));
         var waiting = await queue.SubmitInversionAsync(owner, Submission());
 
-        await Waiting.UntilAsync(() => hub.Get(waiting.JobId!.Value) is { Phase: JobPhase.Queued, EstimatedWait: not null }, TimeSpan.FromSeconds(30), "a wait estimate");
+        // Until the long job has started, the waiting one is second in line (its estimate already set).
+        await Waiting.UntilAsync(() => hub.Get(waiting.JobId!.Value) is { Phase: JobPhase.Queued, EstimatedWait: not null, QueuePosition: 1 },
+            TimeSpan.FromSeconds(30), "a wait estimate, first in line");
         var estimate = hub.Get(waiting.JobId!.Value)!;
         Assert.Equal(1, estimate.QueuePosition);
         Assert.True(estimate.EstimatedWait > TimeSpan.Zero);
