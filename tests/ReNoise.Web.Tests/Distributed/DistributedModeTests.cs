@@ -70,11 +70,11 @@ public sealed class DistributedModeTests(DistributedCluster cluster) : IClassFix
         Guid owner = await cluster.A.Store.CreateSessionAsync();
         var running = cluster.Worker.Services.GetRequiredService<RunningJobs>();
 
-        // Three long jobs through node A: the first runs, two wait.
+        // Three long jobs through node A (500 steps: still running when the fourth comes, even on a quiet machine): the first runs, two wait.
         var jobs = new List<Guid>();
         for (int i = 0; i < 3; i++)
         {
-            var result = await cluster.A.Queue.SubmitInversionAsync(owner, Submission(steps: 60, prompt: $"long job {i}"));
+            var result = await cluster.A.Queue.SubmitInversionAsync(owner, Submission(steps: 500, prompt: $"long job {i}"));
             Assert.Null(result.Error);
             jobs.Add(result.JobId!.Value);
         }
