@@ -172,13 +172,14 @@ public sealed class JobRunner(
     /// </summary>
     private async Task Fail(JobTicket ticket, int attempt, JobProgressWriter progress, string message)
     {
-        if (attempt > 0 && await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)) is { Status: JobStatus.Running } row && row.Attempts != attempt)
+        var row = await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId));
+        if (attempt > 0 && row is { Status: JobStatus.Running } && row.Attempts != attempt)
         {
             logger.LogWarning("Job {JobId} failed in attempt {Attempt} after attempt {Current} took it over; the failure is not recorded ({Message})",
                 ticket.JobId, attempt, row.Attempts, message);
             return;
         }
-        bool resubmittable = ticket.Kind == JobKind.Edit || (await Safe(() => store.GetJobAsync(ticket.OwnerId, ticket.JobId)))?.HasUpload == true;
+        bool resubmittable = ticket.Kind == JobKind.Edit || row?.HasUpload == true;
         await progress.FinishAsync(p => p with { Phase = JobPhase.Failed, Error = message, CanResubmit = resubmittable });
         await RecordAsync(ticket, () => attempt > 0
             ? store.MarkJobFailedAsync(ticket.OwnerId, ticket.JobId, message, attempt)
