@@ -35,7 +35,11 @@ public sealed class DistributedModeTests(DistributedCluster cluster) : IClassFix
         Guid owner = await cluster.A.Store.CreateSessionAsync();
         var seenOnB = new ConcurrentQueue<JobProgress>();
 
-        var submitted = await cluster.A.Queue.SubmitInversionAsync(owner, Submission());
+        // Long regularization (no more model calls): the run lasts long enough for its Inverting reports to be
+        // sent, which a 0.1 s job on a quiet machine coalesces into its last state.
+        var submission = Submission();
+        submission = submission with { Parameters = submission.Parameters with { RegularizationSteps = 100, AcRolls = 100 } };
+        var submitted = await cluster.A.Queue.SubmitInversionAsync(owner, submission);
         Assert.Null(submitted.Error);
         Guid job = submitted.JobId!.Value;
         using (cluster.B.Hub.Subscribe(job, seenOnB.Enqueue))
